@@ -9,10 +9,12 @@ Example:
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Sequence
+from typing import Any
 
-from style_wrap.errors import StyleWrapError
+from style_wrap.errors import ConfigError, StyleWrapError
 
 __all__ = ["build_parser", "main"]
 
@@ -24,6 +26,60 @@ def _cmd_domains(args: argparse.Namespace) -> None:
     write_image(args.out, domain_grid(DEFAULT_ROWS, poses=args.poses, size=args.size))
     names = ", ".join(d if s is None else f"{d} (seed {s})" for d, s in DEFAULT_ROWS)
     print(f"wrote {args.out}: rows {names}")
+
+
+def _parse_kwargs(pairs: list[str]) -> dict[str, Any]:
+    kwargs: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise ConfigError(f"env kwarg {pair!r}; expected KEY=VALUE (VALUE parsed as JSON)")
+        try:
+            kwargs[key] = json.loads(value)
+        except json.JSONDecodeError:
+            kwargs[key] = value
+    return kwargs
+
+
+def _cmd_collect(args: argparse.Namespace) -> None:
+    import style_wrap  # noqa: F401  (registers the cheetah ids)
+    from style_wrap.data import collect
+
+    manifest = collect(
+        args.env,
+        args.frames,
+        args.out,
+        seed=args.seed,
+        policy=args.policy,
+        env_kwargs=_parse_kwargs(args.env_kwarg),
+        every=args.every,
+        shard_size=args.shard_size,
+        name=args.name,
+    )
+    total = sum(s["frames"] for s in manifest["shards"])
+    print(
+        f"{args.out}: {total} frames of {manifest['frame_shape']} in {len(manifest['shards'])} "
+        f"shard(s){', with qpos/qvel' if manifest['has_state'] else ''}"
+    )
+
+
+def _cmd_train(args: argparse.Namespace) -> None:
+    from dataclasses import fields
+
+    from style_wrap.train.config import TrainConfig, config_from_args
+    from style_wrap.train.loop import train
+
+    config = config_from_args(args)
+    given = {f.name for f in fields(TrainConfig) if f.name in vars(args)}
+    run = train(config, given)
+    print(f"run folder: {run}")
+
+
+def _cmd_export(args: argparse.Namespace) -> None:
+    from style_wrap.train.loop import export_run
+
+    for path in export_run(args.run_dir, args.dtype):
+        print(f"wrote {path}")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -39,6 +95,39 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--size", type=int, default=128, help="pixels per frame (default %(default)s)")
     p.add_argument("--poses", type=int, default=4, help="poses per row (default %(default)s)")
     p.set_defaults(func=_cmd_domains)
+
+    p = sub.add_parser("collect", help="store unpaired frames of one domain for training")
+    p.add_argument("--env", required=True, help="gymnasium id with image observations")
+    p.add_argument("--frames", type=int, required=True, help="frames to add")
+    p.add_argument("--out", required=True, help="dataset folder (created or appended to)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--policy", default="random", help="'random' or a stable-baselines3 .zip")
+    p.add_argument("--every", type=int, default=1, help="keep every K-th step (default 1)")
+    p.add_argument("--shard-size", type=int, default=1000, help="frames per shard")
+    p.add_argument("--name", help="domain name stored in the manifest (default: the env id)")
+    p.add_argument(
+        "--env-kwarg",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="gym.make keyword, repeatable; VALUE is parsed as JSON when it can be",
+    )
+    p.set_defaults(func=_cmd_collect)
+
+    from style_wrap.train.config import add_config_arguments
+
+    p = sub.add_parser(
+        "train",
+        help="train a CycleGAN between two frame folders",
+        description="Train a CycleGAN; works under torchrun for many GPUs.",
+    )
+    add_config_arguments(p)
+    p.set_defaults(func=_cmd_train)
+
+    p = sub.add_parser("export", help="write a run's generators as .safetensors")
+    p.add_argument("run_dir", help="a run folder of `style-wrap train`")
+    p.add_argument("--dtype", choices=("float32", "float16"), help="default: the run's setting")
+    p.set_defaults(func=_cmd_export)
     return parser
 
 
@@ -50,6 +139,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except StyleWrapError as err:
         print(f"style-wrap {args.command}: error: {err}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt as err:
+        print(f"style-wrap {args.command}: {err or 'interrupted'}", file=sys.stderr)
+        return 130
     return 0
 
 

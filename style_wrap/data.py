@@ -1,0 +1,290 @@
+"""Frame datasets: collect unpaired frames of one domain into shards, and read them back.
+
+A dataset folder holds ``manifest.json`` and ``shard-NNNNN.npz`` files. Each shard has
+``frames`` (uint8, ``(n, H, W, 3)``) and, for MuJoCo envs, the physics state of each frame
+(``qpos``, ``qvel``). A shard is written to a temporary name and renamed, and only then listed in
+the manifest (itself replaced atomically), so an interrupted collection never leaves a shard that
+a reader would take. Collecting again into the same folder appends.
+
+Example:
+    >>> import tempfile
+    >>> import style_wrap
+    >>> from style_wrap.data import collect, load_frames
+    >>> folder = tempfile.mkdtemp()
+    >>> _ = collect("StyleWrap/HalfCheetah-v5", 6, folder, env_kwargs={"width": 32, "height": 32},
+    ...             progress=False)
+    >>> data = load_frames(folder)
+    >>> data.frames.shape, data.qpos.shape
+    ((6, 32, 32, 3), (6, 9))
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import zipfile
+from collections import deque
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+
+from style_wrap.errors import DataError
+from style_wrap.io import atomic_path, atomic_write_bytes
+
+__all__ = ["FrameData", "collect", "load_frames", "read_manifest", "image_key", "MANIFEST"]
+
+MANIFEST = "manifest.json"
+FORMAT = "style_wrap.frames"
+
+
+@dataclass(frozen=True)
+class FrameData:
+    """Frames of one domain, with their physics state when the env recorded it."""
+
+    frames: np.ndarray
+    qpos: np.ndarray | None
+    qvel: np.ndarray | None
+    manifest: dict[str, Any]
+
+    def __len__(self) -> int:
+        return len(self.frames)
+
+    @property
+    def name(self) -> str:
+        """The domain's name: the manifest's ``name``, else its env id."""
+        return str(self.manifest.get("name") or self.manifest.get("env_id", "domain"))
+
+
+def image_key(space: gym.Space) -> str | None:
+    """``None`` when ``space`` is an HWC uint8 image Box, ``"pixels"`` for a dict holding one.
+
+    Raises :class:`DataError` for any other space.
+    """
+    if _is_image(space):
+        return None
+    if isinstance(space, gym.spaces.Dict) and "pixels" in space.spaces:
+        if _is_image(space["pixels"]):
+            return "pixels"
+    raise DataError(
+        f"observation space {space}; expected an HWC uint8 image Box with 3 channels, or a Dict "
+        "with such a 'pixels' entry"
+    )
+
+
+def _is_image(space: gym.Space) -> bool:
+    return (
+        isinstance(space, gym.spaces.Box)
+        and space.dtype == np.uint8
+        and len(space.shape) == 3
+        and space.shape[-1] == 3
+    )
+
+
+def read_manifest(folder: str | os.PathLike[str]) -> dict[str, Any]:
+    """The manifest of a dataset folder; :class:`DataError` if it is missing or unreadable."""
+    path = Path(folder) / MANIFEST
+    if not path.is_file():
+        raise DataError(f"{folder}: no {MANIFEST}; expected a folder made by `style-wrap collect`")
+    try:
+        manifest = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as err:
+        raise DataError(f"{path}: unreadable manifest ({err})") from None
+    if manifest.get("format") != FORMAT:
+        raise DataError(f"{path}: format {manifest.get('format')!r}; expected {FORMAT!r}")
+    return manifest
+
+
+def _policy_actor(policy: str, env: gym.Env, key: str | None) -> Callable[[Any], np.ndarray]:
+    if policy == "random":
+        return lambda obs: env.action_space.sample()
+    from stable_baselines3.common.base_class import BaseAlgorithm
+
+    from style_wrap.policy import load_policy
+
+    model: BaseAlgorithm = load_policy(policy)
+    shape = model.observation_space.shape or ()
+    frame = env.observation_space.shape if key is None else env.observation_space[key].shape
+    # A policy that reads stacked frames (VecFrameStack stacks on the channel axis) gets them.
+    channels = shape[-1] if shape[-1] in (3, 6, 9, 12, 15) else shape[0]
+    n_stack = max(1, channels // 3)
+    stack: deque[np.ndarray] = deque(maxlen=n_stack)
+
+    def act(obs: Any) -> np.ndarray:
+        img = obs if key is None else obs[key]
+        if not stack:
+            stack.extend([np.zeros(frame, np.uint8)] * n_stack)
+        stack.append(img)
+        action, _ = model.predict(np.concatenate(list(stack), -1), deterministic=False)
+        return action
+
+    act.reset = stack.clear  # type: ignore[attr-defined]
+    return act
+
+
+def collect(
+    env_id: str,
+    frames: int,
+    out: str | os.PathLike[str],
+    *,
+    seed: int = 0,
+    policy: str = "random",
+    env_kwargs: Mapping[str, Any] | None = None,
+    every: int = 1,
+    shard_size: int = 1000,
+    name: str | None = None,
+    progress: bool = True,
+) -> dict[str, Any]:
+    """Roll out ``env_id`` and store ``frames`` observations (every ``every``-th step) in ``out``.
+
+    Args:
+        env_id: Any gymnasium id whose observation is an HWC uint8 image or a dict with
+            ``"pixels"``.
+        frames: How many frames to add.
+        out: The dataset folder (created, or appended to).
+        seed: Seeds the env resets and the action sampling.
+        policy: ``"random"`` or a stable-baselines3 policy file.
+        env_kwargs: Keyword arguments for ``gym.make``.
+        every: Keep one frame every ``every`` steps (consecutive frames are near duplicates).
+        shard_size: Frames per shard file.
+        name: The domain's name in the manifest (default: the env id).
+        progress: Show a progress bar.
+
+    Returns:
+        The manifest after this collection.
+    """
+    for label, value in (("frames", frames), ("every", every), ("shard_size", shard_size)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise DataError(f"{label} = {value!r}; expected a positive integer")
+    out = Path(out)
+    env_kwargs = dict(env_kwargs or {})
+    env = gym.make(env_id, **env_kwargs)
+    try:
+        key = image_key(env.observation_space)
+        shape = list((env.observation_space if key is None else env.observation_space[key]).shape)
+        manifest = _open_manifest(out, env_id, env_kwargs, shape, name)
+        act = _policy_actor(policy, env, key)
+        rng = np.random.default_rng([seed, len(manifest["shards"])])
+        env.action_space.seed(int(rng.integers(2**31)))
+        physics = getattr(env.unwrapped, "data", None)
+        has_state = physics is not None and hasattr(physics, "qpos")
+        if manifest["shards"] and manifest["has_state"] != has_state:
+            raise DataError(
+                f"{out}: existing shards have_state={manifest['has_state']}, new ones "
+                f"would have {has_state}; expected the same env"
+            )
+        manifest["has_state"] = has_state
+
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=frames, desc=f"collect {env_id}", unit="frame", disable=not progress)
+        buffer: dict[str, list[np.ndarray]] = {"frames": [], "qpos": [], "qvel": []}
+        obs, _ = env.reset(seed=int(rng.integers(2**31)))
+        getattr(act, "reset", lambda: None)()
+        added, step = 0, 0
+        while added < frames:
+            if step % every == 0:
+                buffer["frames"].append(np.asarray(obs if key is None else obs[key]))
+                if has_state:
+                    buffer["qpos"].append(physics.qpos.copy())
+                    buffer["qvel"].append(physics.qvel.copy())
+                added += 1
+                bar.update(1)
+                if len(buffer["frames"]) == shard_size or added == frames:
+                    _write_shard(out, manifest, buffer, seed)
+                    buffer = {k: [] for k in buffer}
+            obs, _, terminated, truncated, _ = env.step(act(obs))
+            step += 1
+            if terminated or truncated:
+                obs, _ = env.reset(seed=int(rng.integers(2**31)))
+                getattr(act, "reset", lambda: None)()
+        bar.close()
+        return manifest
+    finally:
+        env.close()
+
+
+def _open_manifest(
+    out: Path, env_id: str, env_kwargs: dict[str, Any], shape: list[int], name: str | None
+) -> dict[str, Any]:
+    if (out / MANIFEST).exists():
+        manifest = read_manifest(out)
+        if manifest["frame_shape"] != shape:
+            raise DataError(
+                f"{out}: holds frames of shape {manifest['frame_shape']}; new frames have {shape}. "
+                "Expected the same frame size in one dataset folder"
+            )
+        return manifest
+    if out.exists() and any(out.iterdir()):
+        raise DataError(
+            f"{out}: exists, is not empty and has no {MANIFEST}; expected a new "
+            "folder or a dataset folder"
+        )
+    out.mkdir(parents=True, exist_ok=True)
+    return {
+        "format": FORMAT,
+        "version": 1,
+        "name": name or env_id,
+        "env_id": env_id,
+        "env_kwargs": _jsonable(env_kwargs),
+        "frame_shape": shape,
+        "has_state": False,
+        "shards": [],
+    }
+
+
+def _jsonable(kwargs: dict[str, Any]) -> dict[str, Any]:
+    return json.loads(json.dumps(kwargs, default=repr))
+
+
+def _write_shard(
+    out: Path, manifest: dict[str, Any], buffer: dict[str, list[np.ndarray]], seed: int
+) -> None:
+    index = len(manifest["shards"])
+    file = f"shard-{index:05d}.npz"
+    arrays = {"frames": np.stack(buffer["frames"]).astype(np.uint8)}
+    if buffer["qpos"]:
+        arrays["qpos"] = np.stack(buffer["qpos"])
+        arrays["qvel"] = np.stack(buffer["qvel"])
+    with atomic_path(out / file, suffix=".npz") as tmp:
+        with open(tmp, "wb") as f:
+            np.savez_compressed(f, **arrays)
+    manifest["shards"].append({"file": file, "frames": len(arrays["frames"]), "seed": seed})
+    atomic_write_bytes(out / MANIFEST, json.dumps(manifest, indent=1).encode())
+
+
+def load_frames(folder: str | os.PathLike[str]) -> FrameData:
+    """Read a dataset folder into memory, checking every shard against the manifest."""
+    folder = Path(folder)
+    manifest = read_manifest(folder)
+    if not manifest["shards"]:
+        raise DataError(f"{folder}: the manifest lists no shards; expected at least one frame")
+    shape = tuple(manifest["frame_shape"])
+    parts: dict[str, list[np.ndarray]] = {"frames": [], "qpos": [], "qvel": []}
+    for shard in manifest["shards"]:
+        path = folder / shard["file"]
+        try:
+            with np.load(path) as z:
+                arrays = {k: z[k] for k in z.files}
+        except (OSError, ValueError, zipfile.BadZipFile, EOFError) as err:
+            raise DataError(f"{path}: corrupt or missing shard ({err})") from None
+        frames = arrays.get("frames")
+        if frames is None or frames.dtype != np.uint8 or frames.shape[1:] != shape:
+            got = None if frames is None else (frames.dtype, frames.shape[1:])
+            raise DataError(f"{path}: frames {got}; expected uint8 frames of shape {shape}")
+        if len(frames) != shard["frames"]:
+            raise DataError(f"{path}: {len(frames)} frames; the manifest says {shard['frames']}")
+        parts["frames"].append(frames)
+        if manifest["has_state"]:
+            parts["qpos"].append(arrays["qpos"])
+            parts["qvel"].append(arrays["qvel"])
+    state = manifest["has_state"]
+    return FrameData(
+        np.concatenate(parts["frames"]),
+        np.concatenate(parts["qpos"]) if state else None,
+        np.concatenate(parts["qvel"]) if state else None,
+        manifest,
+    )

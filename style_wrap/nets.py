@@ -1,0 +1,216 @@
+"""The CycleGAN networks: a ResNet generator and a PatchGAN discriminator.
+
+Topology follows pytorch-CycleGAN-and-pix2pix (reflection padding, instance norm, residual
+blocks at 1/4 resolution, PatchGAN), with typed constructor arguments instead of option objects.
+
+Example:
+    >>> import torch
+    >>> from style_wrap.nets import PatchDiscriminator, ResnetGenerator
+    >>> g = ResnetGenerator(ngf=8, n_blocks=2)
+    >>> g(torch.zeros(1, 3, 64, 64)).shape
+    torch.Size([1, 3, 64, 64])
+    >>> PatchDiscriminator.for_frame_size(64, ndf=8)(torch.zeros(1, 3, 64, 64)).shape
+    torch.Size([1, 1, 14, 14])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+
+import torch
+from torch import nn
+
+from style_wrap.errors import ConfigError
+
+__all__ = ["GeneratorConfig", "ResnetGenerator", "PatchDiscriminator", "UPSAMPLERS"]
+
+
+def _norm(channels: int) -> nn.Module:
+    return nn.InstanceNorm2d(channels, affine=False, track_running_stats=False)
+
+
+def _transpose_up(c_in: int, c_out: int) -> list[nn.Module]:
+    return [nn.ConvTranspose2d(c_in, c_out, 3, stride=2, padding=1, output_padding=1)]
+
+
+def _resize_up(c_in: int, c_out: int) -> list[nn.Module]:
+    # Resize then convolve: no uneven kernel overlap, so no checkerboard artifacts.
+    return [
+        nn.Upsample(scale_factor=2, mode="nearest"),
+        nn.ReflectionPad2d(1),
+        nn.Conv2d(c_in, c_out, 3),
+    ]
+
+
+#: The generator's upsampling layers by name.
+UPSAMPLERS: dict[str, Callable[[int, int], list[nn.Module]]] = {
+    "transpose": _transpose_up,
+    "resize": _resize_up,
+}
+
+
+@dataclass(frozen=True)
+class GeneratorConfig:
+    """The architecture of a :class:`ResnetGenerator`; it travels in the weights' metadata.
+
+    Example:
+        >>> GeneratorConfig(ngf=16, n_blocks=6).build().config.ngf
+        16
+    """
+
+    in_channels: int = 3
+    out_channels: int = 3
+    ngf: int = 64
+    n_blocks: int = 9
+    n_downsampling: int = 2
+    upsample: str = "transpose"
+
+    def __post_init__(self) -> None:
+        for name in ("in_channels", "out_channels", "ngf", "n_downsampling"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ConfigError(f"generator {name} = {value!r}; expected a positive integer")
+        if (
+            isinstance(self.n_blocks, bool)
+            or not isinstance(self.n_blocks, int)
+            or self.n_blocks < 0
+        ):
+            raise ConfigError(
+                f"generator n_blocks = {self.n_blocks!r}; expected a non-negative integer"
+            )
+        if self.upsample not in UPSAMPLERS:
+            raise ConfigError(
+                f"generator upsample = {self.upsample!r}; expected one of {', '.join(UPSAMPLERS)}"
+            )
+
+    def build(self) -> ResnetGenerator:
+        """A freshly initialised generator of this architecture."""
+        return ResnetGenerator(**asdict(self))
+
+    @property
+    def multiple(self) -> int:
+        """Frame sides must be a multiple of this (the downsampling factor)."""
+        return 2**self.n_downsampling
+
+
+class _ResnetBlock(nn.Module):
+    def __init__(self, channels: int):
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.ReflectionPad2d(1),
+            nn.Conv2d(channels, channels, 3),
+            _norm(channels),
+            nn.ReLU(inplace=True),
+            nn.ReflectionPad2d(1),
+            nn.Conv2d(channels, channels, 3),
+            _norm(channels),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.body(x)
+
+
+class ResnetGenerator(nn.Module):
+    """Image-to-image generator: 7x7 conv, strided downsampling, residual blocks, upsampling.
+
+    Takes and returns ``(N, C, H, W)`` images in ``[-1, 1]``; ``H`` and ``W`` must be multiples of
+    ``2 ** n_downsampling``.
+
+    Args:
+        in_channels: Input channels (3 for RGB).
+        out_channels: Output channels.
+        ngf: Channels of the first layer; doubled at each downsampling.
+        n_blocks: Residual blocks at the lowest resolution.
+        n_downsampling: Stride-2 downsamplings (and as many upsamplings).
+        upsample: ``transpose`` (transposed conv, as CycleGAN) or ``resize`` (nearest resize +
+            conv, which avoids checkerboard artifacts).
+    """
+
+    def __init__(
+        self,
+        in_channels: int = 3,
+        out_channels: int = 3,
+        ngf: int = 64,
+        n_blocks: int = 9,
+        n_downsampling: int = 2,
+        upsample: str = "transpose",
+    ):
+        super().__init__()
+        self.config = GeneratorConfig(
+            in_channels, out_channels, ngf, n_blocks, n_downsampling, upsample
+        )
+        layers: list[nn.Module] = [
+            nn.ReflectionPad2d(3),
+            nn.Conv2d(in_channels, ngf, 7),
+            _norm(ngf),
+            nn.ReLU(inplace=True),
+        ]
+        for i in range(n_downsampling):
+            c = ngf * 2**i
+            layers += [nn.Conv2d(c, 2 * c, 3, stride=2, padding=1), _norm(2 * c), nn.ReLU(True)]
+        layers += [_ResnetBlock(ngf * 2**n_downsampling) for _ in range(n_blocks)]
+        for i in range(n_downsampling, 0, -1):
+            c = ngf * 2**i
+            layers += [*UPSAMPLERS[upsample](c, c // 2), _norm(c // 2), nn.ReLU(True)]
+        layers += [nn.ReflectionPad2d(3), nn.Conv2d(ngf, out_channels, 7), nn.Tanh()]
+        self.model = nn.Sequential(*layers)
+        init_weights(self)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.model(x)
+
+
+class PatchDiscriminator(nn.Module):
+    """PatchGAN discriminator: a map of real/fake scores, one per overlapping patch.
+
+    Args:
+        in_channels: Input channels.
+        ndf: Channels of the first layer.
+        n_layers: Strided layers; 3 gives CycleGAN's 70x70 patches, 2 gives 34x34 patches,
+            which suits 64x64 frames (70x70 patches would see the whole frame).
+    """
+
+    def __init__(self, in_channels: int = 3, ndf: int = 64, n_layers: int = 3):
+        super().__init__()
+        if isinstance(n_layers, bool) or not isinstance(n_layers, int) or n_layers < 1:
+            raise ConfigError(f"discriminator n_layers = {n_layers!r}; expected an integer >= 1")
+        layers: list[nn.Module] = [
+            nn.Conv2d(in_channels, ndf, 4, stride=2, padding=1),
+            nn.LeakyReLU(0.2, True),
+        ]
+        mult = 1
+        for n in range(1, n_layers + 1):
+            prev, mult = mult, min(2**n, 8)
+            stride = 2 if n < n_layers else 1
+            layers += [
+                nn.Conv2d(ndf * prev, ndf * mult, 4, stride=stride, padding=1),
+                _norm(ndf * mult),
+                nn.LeakyReLU(0.2, True),
+            ]
+        layers += [nn.Conv2d(ndf * mult, 1, 4, stride=1, padding=1)]
+        self.model = nn.Sequential(*layers)
+        self.n_layers = n_layers
+        init_weights(self)
+
+    @staticmethod
+    def layers_for_frame_size(size: int) -> int:
+        """Strided layers whose patch is about half the frame or less: 2 up to 96 px, else 3."""
+        return 2 if size <= 96 else 3
+
+    @classmethod
+    def for_frame_size(cls, size: int, in_channels: int = 3, ndf: int = 64) -> PatchDiscriminator:
+        """A discriminator whose depth suits frames of side ``size``."""
+        return cls(in_channels, ndf, cls.layers_for_frame_size(size))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.model(x)
+
+
+def init_weights(module: nn.Module, gain: float = 0.02) -> None:
+    """CycleGAN's initialisation: conv weights from N(0, gain), biases zero."""
+    for m in module.modules():
+        if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)):
+            nn.init.normal_(m.weight, 0.0, gain)
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)

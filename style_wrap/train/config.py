@@ -1,0 +1,211 @@
+"""Training settings: one dataclass, a documented field each, from defaults, TOML and flags.
+
+Precedence: field defaults, then a TOML file (``--config``), then command-line flags. The run
+folder keeps the resolved settings as ``config.toml``, which ``--config`` reads back.
+
+Example:
+    >>> from style_wrap.train.config import TrainConfig
+    >>> cfg = TrainConfig(domain_a="data/restyled", domain_b="data/standard", iters=100)
+    >>> cfg.identity_weight, cfg.decay_from
+    (5.0, 50)
+    >>> TrainConfig(domain_a="a", domain_b="b", cycle="half")
+    Traceback (most recent call last):
+    ...
+    style_wrap.errors.ConfigError: setting cycle = 'half'; expected one of detached, full, none
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import sys
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from style_wrap.errors import ConfigError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+__all__ = [
+    "TrainConfig",
+    "CYCLE_MODES",
+    "GAN_MODES",
+    "GRADIENT_PENALTIES",
+    "AMP_MODES",
+    "add_config_arguments",
+    "config_from_args",
+    "load_toml",
+    "dump_toml",
+]
+
+CYCLE_MODES = ("detached", "full", "none")
+GAN_MODES = ("lsgan", "vanilla")
+GRADIENT_PENALTIES = ("none", "r1", "wgan-gp")
+AMP_MODES = ("auto", "none", "bf16", "fp16")
+UPSAMPLE_MODES = ("transpose", "resize")
+
+
+def _f(default: Any, doc: str, choices: tuple[str, ...] | None = None) -> Any:
+    return field(default=default, metadata={"doc": doc, "choices": choices})
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Every setting of a CycleGAN run. Domain A is the source look, B the target look."""
+
+    domain_a: str = _f("", "Frame folder of domain A (`style-wrap collect` output).")
+    domain_b: str = _f("", "Frame folder of domain B.")
+    out: str = _f("runs", "Parent folder of run folders.")
+    name: str = _f("", "Run name; default {a}__{b}__{seed}__{time} (CleanRL style).")
+    resume: bool = _f(
+        False, "Continue the run --name (or the newest in --out) from its checkpoint."
+    )
+    iters: int = _f(20000, "Training iterations (one D step and one G step each).")
+    batch_size: int = _f(8, "Frames per domain per iteration (per process under torchrun).")
+    ngf: int = _f(32, "Generator width: channels of its first layer.")
+    n_blocks: int = _f(6, "Residual blocks in each generator.")
+    upsample: str = _f("transpose", "Generator upsampling.", UPSAMPLE_MODES)
+    ndf: int = _f(64, "Discriminator width.")
+    d_layers: int = _f(0, "Discriminator strided layers; 0 picks from the frame size.")
+    gan_mode: str = _f("lsgan", "Adversarial loss.", GAN_MODES)
+    cycle: str = _f(
+        "detached", "Cycle loss: detached (the post's broken cycle), full, none.", CYCLE_MODES
+    )
+    lambda_cycle: float = _f(10.0, "Weight of the cycle loss.")
+    lambda_identity: float = _f(0.5, "Identity loss weight as a fraction of lambda_cycle.")
+    gradient_penalty: str = _f(
+        "none", "Gradient penalty on the discriminators.", GRADIENT_PENALTIES
+    )
+    lambda_gp: float = _f(10.0, "Weight of the gradient penalty.")
+    pool_size: int = _f(50, "Image history pool per domain (0 disables).")
+    lr: float = _f(2e-4, "Adam learning rate.")
+    beta1: float = _f(0.5, "Adam beta1.")
+    beta2: float = _f(0.999, "Adam beta2.")
+    decay_start: float = _f(0.5, "Fraction of iters after which the LR decays linearly to 0.")
+    seed: int = _f(0, "Seed of initialisation, sampling and the pools.")
+    device: str = _f("auto", "auto (CUDA when available), cpu, cuda or cuda:N.")
+    amp: str = _f("auto", "Mixed precision on CUDA: auto (bf16), none, bf16, fp16.", AMP_MODES)
+    channels_last: bool = _f(True, "Use channels_last memory format on CUDA.")
+    threads: int = _f(0, "CPU threads for torch (0 leaves torch's default).")
+    checkpoint_every: int = _f(500, "Iterations between checkpoints.")
+    log_every: int = _f(50, "Iterations between logged scalars.")
+    sample_every: int = _f(500, "Iterations between PNG sample grids (0 disables).")
+    export_dtype: str = _f("float32", "Dtype of exported generators.", ("float32", "float16"))
+    progress: bool = _f(True, "Show a progress bar.")
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value, choices = getattr(self, f.name), f.metadata["choices"]
+            expected = type(f.default)
+            if expected is float and isinstance(value, int) and not isinstance(value, bool):
+                object.__setattr__(self, f.name, float(value))
+            elif not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
+                raise ConfigError(f"setting {f.name} = {value!r}; expected a {expected.__name__}")
+            if choices and value not in choices:
+                raise ConfigError(
+                    f"setting {f.name} = {value!r}; expected one of {', '.join(choices)}"
+                )
+        positive = ("iters", "batch_size", "ngf", "ndf", "checkpoint_every", "log_every")
+        for name in positive:
+            if getattr(self, name) < 1:
+                raise ConfigError(f"setting {name} = {getattr(self, name)!r}; expected >= 1")
+        for name in ("n_blocks", "d_layers", "pool_size", "sample_every", "threads"):
+            if getattr(self, name) < 0:
+                raise ConfigError(f"setting {name} = {getattr(self, name)!r}; expected >= 0")
+        for name in ("lambda_cycle", "lambda_identity", "lambda_gp", "lr"):
+            if getattr(self, name) < 0:
+                raise ConfigError(f"setting {name} = {getattr(self, name)!r}; expected >= 0")
+        for name in ("beta1", "beta2", "decay_start"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ConfigError(f"setting {name} = {getattr(self, name)!r}; expected in [0, 1]")
+
+    @property
+    def identity_weight(self) -> float:
+        """The identity loss weight (CycleGAN: half the cycle weight)."""
+        return self.lambda_cycle * self.lambda_identity
+
+    @property
+    def decay_from(self) -> int:
+        """The iteration after which the learning rate decays."""
+        return int(self.iters * self.decay_start)
+
+    def replace(self, **changes: Any) -> TrainConfig:
+        """A copy with some settings changed; unknown names raise :class:`ConfigError`."""
+        _check_names(changes, "setting")
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def _check_names(data: dict[str, Any], what: str) -> None:
+    known = {f.name for f in fields(TrainConfig)}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise ConfigError(
+            f"unknown {what} {unknown[0]!r}; expected one of {', '.join(sorted(known))}"
+        )
+
+
+def load_toml(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Settings from a TOML file (top level, or a ``[train]`` table)."""
+    try:
+        with open(path, "rb") as f:
+            data = tomllib.load(f)
+    except FileNotFoundError:
+        raise ConfigError(f"settings file {str(path)!r} does not exist") from None
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(f"{path}: not valid TOML ({err})") from None
+    data = data.get("train", data)
+    _check_names(data, f"setting in {path}:")
+    return data
+
+
+def dump_toml(config: TrainConfig) -> str:
+    """The settings as TOML text that :func:`load_toml` reads back."""
+    lines = ["# style_wrap training settings (resolved)", "[train]"]
+    for key, value in config.to_dict().items():
+        text = ("true" if value else "false") if isinstance(value, bool) else json.dumps(value)
+        lines.append(f"{key} = {text}")
+    return "\n".join(lines) + "\n"
+
+
+def add_config_arguments(parser: argparse.ArgumentParser) -> None:
+    """One flag per setting (``--batch-size``...), help from the field docs, plus ``--config``."""
+    parser.add_argument("--config", help="TOML settings file; flags override it")
+    for f in fields(TrainConfig):
+        flag = "--" + f.name.replace("_", "-")
+        doc, choices = f.metadata["doc"], f.metadata["choices"]
+        kwargs: dict[str, Any] = {
+            "default": argparse.SUPPRESS,
+            "help": f"{doc} (default: {f.default})",
+        }
+        if isinstance(f.default, bool):
+            kwargs["action"] = argparse.BooleanOptionalAction
+        else:
+            kwargs["type"] = type(f.default)
+            if choices:
+                kwargs["choices"] = choices
+        parser.add_argument(flag, **kwargs)
+
+
+def config_from_args(args: argparse.Namespace) -> TrainConfig:
+    """Defaults, then ``--config``, then the flags that were given."""
+    values: dict[str, Any] = {}
+    if getattr(args, "config", None):
+        values.update(load_toml(args.config))
+    names = {f.name for f in fields(TrainConfig)}
+    values.update({k: v for k, v in vars(args).items() if k in names})
+    return TrainConfig(**values)
+
+
+def default_run_name(config: TrainConfig, now: float) -> str:
+    """``{a}__{b}__{seed}__{time}``, from the folders' names."""
+    a, b = (Path(p).name or "a" for p in (config.domain_a, config.domain_b))
+    return f"{a}__{b}__{config.seed}__{int(now)}"

@@ -1,0 +1,712 @@
+"""One CycleGAN training step, and the run around it: data, checkpoints, resume, many processes.
+
+The step reads top to bottom in :meth:`CycleGAN.train_step`: fakes, then the discriminators'
+step on detached fakes, then the generators' step with the discriminators frozen, so no gradient
+of the generator loss reaches a discriminator's parameters or optimizer (the post's first trap).
+The cycle term's ``detached`` mode feeds the other generator's fake through ``.detach()`` (the
+post's broken cycle).
+
+Under ``torchrun`` every process trains on its own slice of each epoch (as a distributed sampler)
+and gradients are averaged across processes before every optimizer step, as DDP would do; DDP's
+own reducer is not used because a CycleGAN step calls each generator twice and freezes the
+discriminators halfway, which DDP does not allow. Only rank 0 writes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import os
+import signal
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.distributed as dist
+from torch import nn
+
+from style_wrap.data import FrameData, load_frames
+from style_wrap.devices import resolve_device
+from style_wrap.errors import ConfigError, DataError
+from style_wrap.io import atomic_path, atomic_write_bytes
+from style_wrap.nets import GeneratorConfig, PatchDiscriminator, ResnetGenerator
+from style_wrap.train.config import TrainConfig, default_run_name, dump_toml, load_toml
+from style_wrap.train.losses import adversarial_loss, discriminator_loss, gradient_penalty, l1
+from style_wrap.weights import GeneratorSpec, save_generator
+
+__all__ = ["CycleGAN", "ImagePool", "EpochSampler", "train", "export_run", "to_model_input"]
+
+CHECKPOINT = "checkpoints/latest.pt"
+EXPORTS = {"g_ab": "generator_a2b.safetensors", "g_ba": "generator_b2a.safetensors"}
+# Settings that may change when a run resumes; the rest define the run.
+RESUMABLE = {
+    "resume",
+    "iters",
+    "checkpoint_every",
+    "log_every",
+    "sample_every",
+    "progress",
+    "device",
+    "threads",
+    "name",
+    "out",
+}
+
+
+def to_model_input(frames: torch.Tensor) -> torch.Tensor:
+    """uint8 NHWC frames to float NCHW in [-1, 1] (a channels_last view, no copy of layout)."""
+    return frames.permute(0, 3, 1, 2).float().div_(127.5).sub_(1.0)
+
+
+class ImagePool:
+    """CycleGAN's history of generated images: half the time, a fake from an earlier step.
+
+    Example:
+        >>> pool = ImagePool(2, seed=0)
+        >>> pool.query(torch.zeros(3, 1, 2, 2)).shape
+        torch.Size([3, 1, 2, 2])
+        >>> len(pool.images)
+        2
+    """
+
+    def __init__(self, size: int, seed: int):
+        self.size = size
+        self.images: list[torch.Tensor] = []
+        self.generator = torch.Generator().manual_seed(seed)
+
+    def query(self, images: torch.Tensor) -> torch.Tensor:
+        if self.size == 0:
+            return images
+        out = []
+        for image in images.detach():
+            if len(self.images) < self.size:
+                self.images.append(image.clone())
+                out.append(image)
+            elif torch.rand((), generator=self.generator) < 0.5:
+                i = int(torch.randint(self.size, (), generator=self.generator))
+                out.append(self.images[i].clone())
+                self.images[i] = image.clone()
+            else:
+                out.append(image)
+        return torch.stack(out)
+
+    def state_dict(self) -> dict[str, Any]:
+        stored = torch.stack(self.images).cpu() if self.images else torch.empty(0)
+        return {"images": stored, "generator": self.generator.get_state()}
+
+    def load_state_dict(self, state: dict[str, Any], device: torch.device) -> None:
+        self.images = [img.to(device) for img in state["images"]] if state["images"].numel() else []
+        self.generator.set_state(state["generator"])
+
+
+class EpochSampler:
+    """Batches of indices: a seeded permutation per epoch, split across processes by rank.
+
+    Example:
+        >>> s = EpochSampler(10, batch_size=4, seed=0, rank=0, world=2)
+        >>> len(s.next()), len(set(s.next().tolist()) & set(EpochSampler(10, 4, 0, 1, 2).next().tolist()))
+        (4, 0)
+    """
+
+    def __init__(self, n: int, batch_size: int, seed: int, rank: int = 0, world: int = 1):
+        if n < world:
+            raise DataError(f"{n} frames for {world} processes; expected at least one each")
+        self.n, self.batch_size, self.seed, self.rank, self.world = n, batch_size, seed, rank, world
+        self.epoch, self.pos = 0, 0
+        self._cached: tuple[int, torch.Tensor] | None = None
+
+    def _epoch_indices(self, epoch: int) -> torch.Tensor:
+        if self._cached is None or self._cached[0] != epoch:
+            g = torch.Generator().manual_seed(self.seed * 1_000_003 + epoch)
+            self._cached = (epoch, torch.randperm(self.n, generator=g)[self.rank :: self.world])
+        return self._cached[1]
+
+    def next(self) -> torch.Tensor:
+        parts, need = [], self.batch_size
+        while need:
+            indices = self._epoch_indices(self.epoch)[self.pos :]
+            take = indices[:need]
+            parts.append(take)
+            need -= len(take)
+            self.pos += len(take)
+            if need:
+                self.epoch, self.pos = self.epoch + 1, 0
+        return torch.cat(parts)
+
+    def state_dict(self) -> dict[str, int]:
+        return {"epoch": self.epoch, "pos": self.pos}
+
+    def load_state_dict(self, state: dict[str, int]) -> None:
+        self.epoch, self.pos = int(state["epoch"]), int(state["pos"])
+
+
+@dataclass(frozen=True)
+class DistInfo:
+    """This process's place under torchrun (rank 0 of 1 otherwise)."""
+
+    rank: int = 0
+    world: int = 1
+    local_rank: int = 0
+
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+    @classmethod
+    def from_env(cls) -> DistInfo:
+        world = int(os.environ.get("WORLD_SIZE", "1"))
+        return cls(int(os.environ.get("RANK", "0")), world, int(os.environ.get("LOCAL_RANK", "0")))
+
+
+def _set_requires_grad(modules: list[nn.Module], flag: bool) -> None:
+    for m in modules:
+        for p in m.parameters():
+            p.requires_grad_(flag)
+
+
+class CycleGAN:
+    """Two generators, two discriminators, their optimizers, schedules and pools.
+
+    Args:
+        config: The run's settings.
+        frame_size: Side of the (square or not) frames, as ``(height, width)``.
+        device: Where to train.
+        dist_info: This process's rank and world size.
+    """
+
+    def __init__(
+        self,
+        config: TrainConfig,
+        frame_size: tuple[int, int],
+        device: torch.device,
+        dist_info: DistInfo = DistInfo(),
+    ):
+        self.config, self.device, self.dist = config, device, dist_info
+        self.frame_size = frame_size
+        torch.manual_seed(config.seed)
+        arch = self.generator_config
+        self.g_ab, self.g_ba = arch.build().to(device), arch.build().to(device)
+        d_layers = config.d_layers or PatchDiscriminator.layers_for_frame_size(min(frame_size))
+        self.d_a = PatchDiscriminator(3, config.ndf, d_layers).to(device)
+        self.d_b = PatchDiscriminator(3, config.ndf, d_layers).to(device)
+        cuda = device.type == "cuda"
+        self.memory_format = (
+            torch.channels_last if cuda and config.channels_last else torch.contiguous_format
+        )
+        for net in self.nets.values():
+            net.to(memory_format=self.memory_format)
+        amp = config.amp if config.amp != "auto" else "bf16"
+        self.amp_dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(amp) if cuda else None
+        betas = (config.beta1, config.beta2)
+        self.opt_g = torch.optim.Adam(
+            [*self.g_ab.parameters(), *self.g_ba.parameters()], lr=config.lr, betas=betas
+        )
+        self.opt_d = torch.optim.Adam(
+            [*self.d_a.parameters(), *self.d_b.parameters()], lr=config.lr, betas=betas
+        )
+        decay = max(1, config.iters - config.decay_from)
+
+        def schedule(step: int) -> float:
+            return 1.0 - max(0, step - config.decay_from) / decay
+
+        self.sched_g = torch.optim.lr_scheduler.LambdaLR(self.opt_g, schedule)
+        self.sched_d = torch.optim.lr_scheduler.LambdaLR(self.opt_d, schedule)
+        fp16 = self.amp_dtype == torch.float16
+        self.scaler_g = torch.amp.GradScaler("cuda", enabled=fp16)
+        self.scaler_d = torch.amp.GradScaler("cuda", enabled=fp16)
+        self.pool_a = ImagePool(config.pool_size, config.seed * 2 + 1 + 1000 * dist_info.rank)
+        self.pool_b = ImagePool(config.pool_size, config.seed * 2 + 2 + 1000 * dist_info.rank)
+        self.step = 0
+        if dist_info.world > 1:
+            for net in self.nets.values():
+                for tensor in net.state_dict().values():
+                    dist.broadcast(tensor, src=0)
+
+    @property
+    def generator_config(self) -> GeneratorConfig:
+        c = self.config
+        return GeneratorConfig(ngf=c.ngf, n_blocks=c.n_blocks, upsample=c.upsample)
+
+    @property
+    def nets(self) -> dict[str, nn.Module]:
+        return {"g_ab": self.g_ab, "g_ba": self.g_ba, "d_a": self.d_a, "d_b": self.d_b}
+
+    def _autocast(self) -> contextlib.AbstractContextManager[Any]:
+        if self.amp_dtype is None:
+            return contextlib.nullcontext()
+        return torch.autocast("cuda", dtype=self.amp_dtype)
+
+    def _average_gradients(self, modules: list[nn.Module]) -> None:
+        if self.dist.world == 1:
+            return
+        grads = [p.grad for m in modules for p in m.parameters() if p.grad is not None]
+        flat = torch.cat([g.reshape(-1) for g in grads])
+        dist.all_reduce(flat)
+        flat /= self.dist.world
+        offset = 0
+        for g in grads:
+            g.copy_(flat[offset : offset + g.numel()].view_as(g))
+            offset += g.numel()
+
+    def train_step(self, real_a: torch.Tensor, real_b: torch.Tensor) -> dict[str, float]:
+        """One iteration on a batch of each domain (float NCHW in [-1, 1]); returns the losses."""
+        cfg, n = self.config, len(real_a)
+        identity = cfg.identity_weight > 0
+        gens, discs = [self.g_ab, self.g_ba], [self.d_a, self.d_b]
+
+        # Fakes (and identity maps, in the same pass: instance norm is per sample).
+        with self._autocast():
+            out_ab = self.g_ab(torch.cat([real_a, real_b]) if identity else real_a)
+            out_ba = self.g_ba(torch.cat([real_b, real_a]) if identity else real_b)
+        fake_b, fake_a = out_ab[:n], out_ba[:n]
+
+        # 1. Discriminators, on detached fakes, stepped before the generators' adversarial update.
+        _set_requires_grad(discs, True)
+        self.opt_d.zero_grad(set_to_none=True)
+        with self._autocast():
+            pool_a, pool_b = self.pool_a.query(fake_a.detach()), self.pool_b.query(fake_b.detach())
+            loss_d_a = discriminator_loss(self.d_a, real_a, pool_a, cfg.gan_mode)
+            loss_d_b = discriminator_loss(self.d_b, real_b, pool_b, cfg.gan_mode)
+            loss_d = loss_d_a + loss_d_b
+            if cfg.gradient_penalty != "none":
+                loss_gp = gradient_penalty(
+                    self.d_a, real_a, pool_a, cfg.gradient_penalty
+                ) + gradient_penalty(self.d_b, real_b, pool_b, cfg.gradient_penalty)
+                loss_d = loss_d + cfg.lambda_gp * loss_gp
+        self.scaler_d.scale(loss_d).backward()
+        self._average_gradients(discs)
+        self.scaler_d.step(self.opt_d)
+        self.scaler_d.update()
+
+        # 2. Generators, with the discriminators frozen: no gradient reaches D's parameters.
+        _set_requires_grad(discs, False)
+        self.opt_g.zero_grad(set_to_none=True)
+        with self._autocast():
+            loss_adv_ab = adversarial_loss(self.d_b(fake_b), True, cfg.gan_mode)
+            loss_adv_ba = adversarial_loss(self.d_a(fake_a), True, cfg.gan_mode)
+            loss_g = loss_adv_ab + loss_adv_ba
+            losses = {"G_adv_AB": loss_adv_ab, "G_adv_BA": loss_adv_ba}
+            if cfg.cycle != "none":
+                # The broken cycle: G_BA(G_AB(a).detach()) sends no gradient into G_AB.
+                src_b = fake_b.detach() if cfg.cycle == "detached" else fake_b
+                src_a = fake_a.detach() if cfg.cycle == "detached" else fake_a
+                losses["cycle_A"] = l1(self.g_ba(src_b), real_a)
+                losses["cycle_B"] = l1(self.g_ab(src_a), real_b)
+                loss_g = loss_g + cfg.lambda_cycle * (losses["cycle_A"] + losses["cycle_B"])
+            if identity:
+                losses["idt_A"] = l1(out_ba[n:], real_a)
+                losses["idt_B"] = l1(out_ab[n:], real_b)
+                loss_g = loss_g + cfg.identity_weight * (losses["idt_A"] + losses["idt_B"])
+        self.scaler_g.scale(loss_g).backward()
+        self._average_gradients(gens)
+        self.scaler_g.step(self.opt_g)
+        self.scaler_g.update()
+        _set_requires_grad(discs, True)
+
+        self.sched_g.step()
+        self.sched_d.step()
+        self.step += 1
+        losses.update(D_A=loss_d_a, D_B=loss_d_b, G_total=loss_g)
+        return {k: float(v.detach()) for k, v in losses.items()}
+
+    def state_dict(self) -> dict[str, Any]:
+        """Everything a resumed run needs to continue exactly."""
+        state: dict[str, Any] = {k: v.state_dict() for k, v in self.nets.items()}
+        state.update(
+            opt_g=self.opt_g.state_dict(),
+            opt_d=self.opt_d.state_dict(),
+            sched_g=self.sched_g.state_dict(),
+            sched_d=self.sched_d.state_dict(),
+            scaler_g=self.scaler_g.state_dict(),
+            scaler_d=self.scaler_d.state_dict(),
+            pool_a=self.pool_a.state_dict(),
+            pool_b=self.pool_b.state_dict(),
+            torch_rng=torch.get_rng_state(),
+            step=self.step,
+        )
+        if self.device.type == "cuda":
+            state["cuda_rng"] = torch.cuda.get_rng_state(self.device)
+        return state
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        for k, net in self.nets.items():
+            net.load_state_dict(state[k])
+        self.opt_g.load_state_dict(state["opt_g"])
+        self.opt_d.load_state_dict(state["opt_d"])
+        self.sched_g.load_state_dict(state["sched_g"])
+        self.sched_d.load_state_dict(state["sched_d"])
+        self.scaler_g.load_state_dict(state["scaler_g"])
+        self.scaler_d.load_state_dict(state["scaler_d"])
+        self.pool_a.load_state_dict(state["pool_a"], self.device)
+        self.pool_b.load_state_dict(state["pool_b"], self.device)
+        torch.set_rng_state(state["torch_rng"])
+        if "cuda_rng" in state and self.device.type == "cuda":
+            torch.cuda.set_rng_state(state["cuda_rng"], self.device)
+        self.step = int(state["step"])
+
+    @torch.inference_mode()
+    def sample_grid(self, real_a: torch.Tensor, real_b: torch.Tensor) -> np.ndarray:
+        """Rows of input | translated | cycle, for domain A then domain B, as a uint8 image."""
+        with self._autocast():
+            fake_b, fake_a = self.g_ab(real_a), self.g_ba(real_b)
+            rec_a, rec_b = self.g_ba(fake_b), self.g_ab(fake_a)
+        rows = []
+        for triple in ((real_a, fake_b, rec_a), (real_b, fake_a, rec_b)):
+            for i in range(len(real_a)):
+                rows.append(torch.cat([t[i].float() for t in triple], dim=2))
+        grid = torch.cat(rows, dim=1)
+        return ((grid.clamp(-1, 1) + 1) * 127.5).round().byte().permute(1, 2, 0).cpu().numpy()
+
+
+def _load_domains(config: TrainConfig) -> tuple[FrameData, FrameData]:
+    if not config.domain_a or not config.domain_b:
+        raise ConfigError(
+            "settings domain_a and domain_b are required; expected two frame "
+            "folders made by `style-wrap collect`"
+        )
+    data_a, data_b = load_frames(config.domain_a), load_frames(config.domain_b)
+    if data_a.frames.shape[1:] != data_b.frames.shape[1:]:
+        raise DataError(
+            f"frame shapes differ: {config.domain_a} has {data_a.frames.shape[1:]}, "
+            f"{config.domain_b} has {data_b.frames.shape[1:]}; expected the same frame size"
+        )
+    h, w = data_a.frames.shape[1:3]
+    multiple = GeneratorConfig().multiple
+    if h % multiple or w % multiple:
+        raise DataError(f"frame size {h}x{w}: expected sides that are multiples of {multiple}")
+    return data_a, data_b
+
+
+def _find_run(config: TrainConfig) -> Path | None:
+    out = Path(config.out)
+    if config.name:
+        run = out / config.name
+        return run if (run / "config.toml").is_file() else None
+    runs = [p for p in out.glob("*") if (p / "config.toml").is_file()] if out.is_dir() else []
+    return max(runs, key=lambda p: (p / "config.toml").stat().st_mtime) if runs else None
+
+
+def _resolve_resume(config: TrainConfig, given: set[str]) -> tuple[TrainConfig, Path]:
+    run = _find_run(config)
+    if run is None:
+        where = Path(config.out) / config.name if config.name else Path(config.out)
+        raise ConfigError(
+            f"--resume: no run to resume in {str(where)!r}; expected a run folder "
+            "with config.toml (start without --resume)"
+        )
+    saved = TrainConfig(**load_toml(run / "config.toml"))
+    changed = sorted(k for k in given - RESUMABLE if getattr(config, k) != getattr(saved, k))
+    if changed:
+        raise ConfigError(
+            f"--resume: settings {', '.join(changed)} differ from the run's {run}/config.toml; "
+            f"expected only {', '.join(sorted(RESUMABLE - {'resume'}))} to change"
+        )
+    overrides = {k: getattr(config, k) for k in given & RESUMABLE}
+    return saved.replace(**overrides, resume=True, name=run.name, out=str(run.parent)), run
+
+
+class _Stop:
+    """Turns SIGINT/SIGTERM into a flag the loop checks, so it checkpoints before leaving."""
+
+    def __init__(self) -> None:
+        self.requested = False
+        self._previous: dict[int, Any] = {}
+
+    def __enter__(self) -> _Stop:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(ValueError):  # not the main thread
+                self._previous[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        self.requested = True
+
+    def __exit__(self, *exc: object) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+
+
+def _batches(
+    frames: torch.Tensor, sampler: EpochSampler, memory_format: torch.memory_format
+) -> Iterator[torch.Tensor]:
+    while True:
+        yield to_model_input(frames[sampler.next().to(frames.device)]).contiguous(
+            memory_format=memory_format
+        )
+
+
+def train(config: TrainConfig, given: set[str] | None = None) -> Path:
+    """Run (or resume) a training run; returns its folder. ``given``: settings set by the user."""
+    dist_info = DistInfo.from_env()
+    if config.resume:
+        config, run_dir = _resolve_resume(config, given or set())
+    else:
+        run_dir = Path(config.out) / (config.name or default_run_name(config, time.time()))
+        if (run_dir / CHECKPOINT).exists():
+            raise ConfigError(
+                f"run folder {run_dir} already has a checkpoint; expected --resume "
+                "or another --name"
+            )
+    data_a, data_b = _load_domains(config)  # before any folder is made: bad data leaves none
+    if config.threads:
+        torch.set_num_threads(config.threads)
+    device = resolve_device(config.device)
+    if dist_info.world > 1:
+        if device.type == "cuda":
+            device = torch.device("cuda", dist_info.local_rank)
+            torch.cuda.set_device(device)
+        if not dist.is_initialized():
+            dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+    writer = _RunWriter(run_dir, config, dist_info.is_main)
+    try:
+        return _train(config, run_dir, data_a, data_b, device, dist_info, writer)
+    finally:
+        writer.close()
+        if dist_info.world > 1 and dist.is_initialized():
+            dist.destroy_process_group()
+
+
+def _train(
+    config: TrainConfig,
+    run_dir: Path,
+    data_a: FrameData,
+    data_b: FrameData,
+    device: torch.device,
+    dist_info: DistInfo,
+    writer: _RunWriter,
+) -> Path:
+    h, w = data_a.frames.shape[1:3]
+    model = CycleGAN(config, (h, w), device, dist_info)
+    samplers = {
+        "a": EpochSampler(
+            len(data_a), config.batch_size, config.seed, dist_info.rank, dist_info.world
+        ),
+        "b": EpochSampler(
+            len(data_b), config.batch_size, config.seed + 1, dist_info.rank, dist_info.world
+        ),
+    }
+    checkpoint = run_dir / CHECKPOINT
+    if config.resume and checkpoint.is_file():
+        state = torch.load(checkpoint, map_location="cpu", weights_only=True)
+        model.load_state_dict(state["model"])
+        for k, s in samplers.items():
+            s.load_state_dict(state["samplers"][k])
+    frames_a = torch.from_numpy(data_a.frames).to(device)
+    frames_b = torch.from_numpy(data_b.frames).to(device)
+    batches_a = _batches(frames_a, samplers["a"], model.memory_format)
+    batches_b = _batches(frames_b, samplers["b"], model.memory_format)
+    g = torch.Generator().manual_seed(config.seed)
+    fixed_a = to_model_input(frames_a[torch.randperm(len(frames_a), generator=g)[:4].to(device)])
+    fixed_b = to_model_input(frames_b[torch.randperm(len(frames_b), generator=g)[:4].to(device)])
+    names = (data_a.name, data_b.name)
+    writer.start(model, names)
+
+    def save_checkpoint() -> None:
+        writer.checkpoint(
+            {
+                "model": model.state_dict(),
+                "samplers": {k: s.state_dict() for k, s in samplers.items()},
+                "config": config.to_dict(),
+                "domains": list(names),
+                "frame_size": [h, w],
+            }
+        )
+
+    from tqdm.auto import tqdm
+
+    bar = tqdm(
+        total=config.iters,
+        initial=model.step,
+        desc=run_dir.name,
+        unit="it",
+        disable=not (config.progress and dist_info.is_main),
+        dynamic_ncols=True,
+    )
+    tick = time.perf_counter()
+    with _Stop() as stop:
+        while model.step < config.iters:
+            losses = model.train_step(next(batches_a), next(batches_b))
+            bar.update(1)
+            if model.step % config.log_every == 0 or model.step == config.iters:
+                now = time.perf_counter()
+                seconds = (now - tick) / config.log_every
+                tick = now
+                writer.scalars(model.step, losses, model.opt_g.param_groups[0]["lr"], seconds)
+                bar.set_postfix(
+                    G=f"{losses['G_total']:.3f}", D=f"{losses['D_A'] + losses['D_B']:.3f}"
+                )
+            if config.sample_every and model.step % config.sample_every == 0:
+                writer.samples(model.step, model.sample_grid(fixed_a, fixed_b))
+            interrupted = _any_rank(stop.requested, dist_info)
+            if model.step % config.checkpoint_every == 0 or interrupted:
+                save_checkpoint()
+            if interrupted:
+                bar.close()
+                raise KeyboardInterrupt(
+                    f"interrupted at step {model.step}; checkpoint saved in "
+                    f"{checkpoint}; continue with --resume"
+                )
+    bar.close()
+    save_checkpoint()
+    _check_in_sync(model, dist_info)
+    writer.export(model, names, (h, w), config)
+    return run_dir
+
+
+def _any_rank(flag: bool, dist_info: DistInfo) -> bool:
+    if dist_info.world == 1:
+        return flag
+    t = torch.tensor([float(flag)])
+    dist.all_reduce(t, op=dist.ReduceOp.MAX)
+    return bool(t.item())
+
+
+def _check_in_sync(model: CycleGAN, dist_info: DistInfo) -> None:
+    if dist_info.world == 1:
+        return
+    total = (
+        torch.stack(
+            [
+                p.detach().double().sum().cpu()
+                for net in model.nets.values()
+                for p in net.parameters()
+            ]
+        )
+        .sum()
+        .reshape(1)
+    )
+    spread = torch.cat([total, -total])
+    dist.all_reduce(spread, op=dist.ReduceOp.MAX)
+    if not math.isclose(float(spread[0]), -float(spread[1]), rel_tol=0, abs_tol=1e-9):
+        raise RuntimeError("processes ended with different weights; gradient averaging failed")
+
+
+class _RunWriter:
+    """Everything a run writes, on rank 0 only: settings, metrics, TensorBoard, grids, files."""
+
+    def __init__(self, run_dir: Path, config: TrainConfig, enabled: bool):
+        self.run_dir, self.enabled, self.tb = run_dir, enabled, None
+        if not enabled:
+            return
+        run_dir.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(run_dir / "config.toml", dump_toml(config).encode())
+        try:
+            from torch.utils.tensorboard import SummaryWriter
+        except ImportError:  # an optional extra: metrics.jsonl still has every number
+            print(
+                "style-wrap train: tensorboard is not installed (pip install "
+                "'style-wrap[train]'); logging to metrics.jsonl only"
+            )
+        else:
+            self.tb = SummaryWriter(str(run_dir / "tb"))
+
+    def start(self, model: CycleGAN, names: tuple[str, str]) -> None:
+        if self.enabled:
+            self._log(
+                {
+                    "event": "start",
+                    "step": model.step,
+                    "domains": names,
+                    "world_size": model.dist.world,
+                    "device": str(model.device),
+                }
+            )
+
+    def _log(self, record: dict[str, Any]) -> None:
+        with open(self.run_dir / "metrics.jsonl", "a") as f:
+            f.write(json.dumps(record) + "\n")
+
+    def scalars(self, step: int, losses: dict[str, float], lr: float, seconds: float) -> None:
+        if not self.enabled:
+            return
+        self._log({"step": step, **losses, "lr": lr, "s_per_iter": seconds})
+        if self.tb is not None:
+            for k, v in losses.items():
+                self.tb.add_scalar(f"losses/{k}", v, step)
+            self.tb.add_scalar("charts/learning_rate", lr, step)
+            self.tb.add_scalar("charts/s_per_iter", seconds, step)
+
+    def samples(self, step: int, grid: np.ndarray) -> None:
+        if not self.enabled:
+            return
+        from style_wrap.io import write_image
+
+        write_image(self.run_dir / "samples" / f"step_{step:07d}.png", grid)
+        if self.tb is not None:
+            self.tb.add_image("samples/input_translated_cycle", grid, step, dataformats="HWC")
+
+    def checkpoint(self, state: dict[str, Any]) -> None:
+        if not self.enabled:
+            return
+        path = self.run_dir / CHECKPOINT
+        with atomic_path(path, suffix=".pt") as tmp:
+            torch.save(state, tmp)
+
+    def export(
+        self, model: CycleGAN, names: tuple[str, str], size: tuple[int, int], config: TrainConfig
+    ) -> None:
+        if self.enabled:
+            _export(
+                self.run_dir, {k: model.nets[k] for k in EXPORTS}, names, size, model.step, config
+            )
+
+    def close(self) -> None:
+        if self.tb is not None:
+            self.tb.close()
+
+
+def _export(
+    run_dir: Path,
+    generators: dict[str, nn.Module],
+    names: tuple[str, str],
+    size: tuple[int, int],
+    step: int,
+    config: TrainConfig,
+) -> list[Path]:
+    dtype = torch.float16 if config.export_dtype == "float16" else None
+    paths = []
+    for key, (src, dst) in (("g_ab", names), ("g_ba", names[::-1])):
+        net = generators[key]
+        assert isinstance(net, ResnetGenerator)
+        spec = GeneratorSpec(
+            net.config,
+            size[0],
+            size[1],
+            src,
+            dst,
+            step,
+            {"run": run_dir.name, "cycle": config.cycle},
+        )
+        path = run_dir / EXPORTS[key]
+        save_generator(path, net.to(memory_format=torch.contiguous_format), spec, dtype=dtype)
+        paths.append(path)
+    return paths
+
+
+def export_run(run_dir: str | os.PathLike[str], dtype: str | None = None) -> list[Path]:
+    """Write both generators of a run's latest checkpoint as safetensors (``style-wrap export``)."""
+    run = Path(run_dir)
+    checkpoint = run / CHECKPOINT
+    if not checkpoint.is_file():
+        raise ConfigError(
+            f"{run}: no checkpoint at {CHECKPOINT}; expected a run folder of `style-wrap train`"
+        )
+    state = torch.load(checkpoint, map_location="cpu", weights_only=True)
+    config = TrainConfig(**state["config"])
+    if dtype is not None:
+        config = config.replace(export_dtype=dtype)
+    arch = GeneratorConfig(ngf=config.ngf, n_blocks=config.n_blocks, upsample=config.upsample)
+    generators: dict[str, nn.Module] = {}
+    for key in EXPORTS:
+        net = arch.build()
+        net.load_state_dict(state["model"][key])
+        generators[key] = net
+    h, w = state["frame_size"]
+    return _export(
+        run, generators, tuple(state["domains"]), (h, w), int(state["model"]["step"]), config
+    )

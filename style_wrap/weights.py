@@ -1,0 +1,266 @@
+"""Generator weights as safetensors: tensors plus a metadata header that rebuilds the network.
+
+Nothing here unpickles anything. A file records its architecture, frame size, channel order,
+normalisation, the domains it translates between, the training step and a format version; loading
+checks all of it against the tensors. Shipped models live in ``pretrained/`` (packaged as
+``style_wrap.pretrained``) and are named by their file stem.
+
+Example:
+    >>> import tempfile, torch
+    >>> from style_wrap.nets import GeneratorConfig
+    >>> from style_wrap.weights import GeneratorSpec, load_generator, save_generator
+    >>> spec = GeneratorSpec(GeneratorConfig(ngf=4, n_blocks=1), 32, 32, "restyled", "standard")
+    >>> path = tempfile.mkdtemp() + "/g.safetensors"
+    >>> save_generator(path, spec.architecture.build(), spec)
+    >>> net, loaded = load_generator(path)
+    >>> loaded.domain_from, loaded.frame_height, net.config.ngf
+    ('restyled', 32, 4)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field, replace
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors import SafetensorError, safe_open
+from safetensors.torch import save_file
+
+from style_wrap.errors import ConfigError, WeightsError
+from style_wrap.io import atomic_path
+from style_wrap.nets import GeneratorConfig, ResnetGenerator
+
+__all__ = [
+    "FORMAT",
+    "FORMAT_VERSION",
+    "GeneratorSpec",
+    "save_generator",
+    "load_generator",
+    "read_spec",
+    "list_pretrained",
+    "resolve_weights",
+]
+
+FORMAT = "style_wrap.generator"
+FORMAT_VERSION = 1
+CHANNEL_ORDER = "RGB"
+NORMALIZATION = "x / 127.5 - 1 (uint8 [0, 255] to [-1, 1]; output inverted the same way)"
+
+
+@dataclass(frozen=True)
+class GeneratorSpec:
+    """What a generator file says about itself.
+
+    Args:
+        architecture: The network's :class:`~style_wrap.nets.GeneratorConfig`.
+        frame_height: Height of the frames it was trained on.
+        frame_width: Width of the frames it was trained on.
+        domain_from: The domain it translates from (its input's look).
+        domain_to: The domain it translates to.
+        step: Training iterations behind the weights.
+        extra: Free-form string metadata (env ids, run name, ...).
+    """
+
+    architecture: GeneratorConfig
+    frame_height: int
+    frame_width: int
+    domain_from: str = "A"
+    domain_to: str = "B"
+    step: int = 0
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def to_metadata(self) -> dict[str, str]:
+        """The safetensors header: every value a string."""
+        return {
+            **{f"extra.{k}": str(v) for k, v in self.extra.items()},
+            "format": FORMAT,
+            "format_version": str(FORMAT_VERSION),
+            "architecture": json.dumps(asdict(self.architecture), sort_keys=True),
+            "frame_height": str(self.frame_height),
+            "frame_width": str(self.frame_width),
+            "channel_order": CHANNEL_ORDER,
+            "layout": "HWC uint8 frames in and out; NCHW float inside",
+            "normalization": NORMALIZATION,
+            "domain_from": self.domain_from,
+            "domain_to": self.domain_to,
+            "direction": f"{self.domain_from}->{self.domain_to}",
+            "step": str(self.step),
+        }
+
+    @classmethod
+    def from_metadata(
+        cls, meta: dict[str, str] | None, source: str = "<metadata>"
+    ) -> GeneratorSpec:
+        """Parse and check a header; errors name ``source`` and the bad key."""
+        meta = meta or {}
+        if meta.get("format") != FORMAT:
+            raise WeightsError(
+                f"{source}: metadata 'format' is {meta.get('format')!r}; expected {FORMAT!r} "
+                "(is this a style_wrap generator file?)"
+            )
+        version = meta.get("format_version", "")
+        if version != str(FORMAT_VERSION):
+            raise WeightsError(
+                f"{source}: format_version {version!r} is not supported; expected {FORMAT_VERSION}"
+            )
+        if meta.get("channel_order", CHANNEL_ORDER) != CHANNEL_ORDER:
+            raise WeightsError(
+                f"{source}: channel_order {meta['channel_order']!r}; expected {CHANNEL_ORDER!r}"
+            )
+        try:
+            architecture = GeneratorConfig(**json.loads(meta["architecture"]))
+            height, width = int(meta["frame_height"]), int(meta["frame_width"])
+            step = int(meta.get("step", "0"))
+        except KeyError as err:
+            raise WeightsError(f"{source}: metadata lacks key {err.args[0]!r}") from None
+        except (ValueError, TypeError, ConfigError) as err:
+            raise WeightsError(
+                f"{source}: bad architecture or frame size metadata: {err}"
+            ) from None
+        if height <= 0 or width <= 0:
+            raise WeightsError(f"{source}: frame size {height}x{width}; expected positive sides")
+        extra = {k[len("extra.") :]: v for k, v in meta.items() if k.startswith("extra.")}
+        return cls(
+            architecture,
+            height,
+            width,
+            meta.get("domain_from", "A"),
+            meta.get("domain_to", "B"),
+            step,
+            extra,
+        )
+
+    def with_step(self, step: int) -> GeneratorSpec:
+        """The same spec at another training step."""
+        return replace(self, step=step)
+
+
+def save_generator(
+    path: str | os.PathLike[str],
+    generator: ResnetGenerator,
+    spec: GeneratorSpec,
+    *,
+    dtype: torch.dtype | None = None,
+) -> None:
+    """Write ``generator`` and ``spec`` to a ``.safetensors`` file atomically.
+
+    Args:
+        path: The file to write; its folder is created.
+        generator: The network (its ``config`` must equal ``spec.architecture``).
+        spec: The metadata.
+        dtype: Store floating tensors in this dtype (e.g. ``torch.float16`` to halve the file).
+    """
+    if generator.config != spec.architecture:
+        raise WeightsError(
+            f"generator architecture {generator.config} differs from spec {spec.architecture}"
+        )
+    tensors = {
+        k: (v.to(dtype) if dtype is not None and v.is_floating_point() else v)
+        .detach()
+        .cpu()
+        .contiguous()
+        for k, v in generator.state_dict().items()
+    }
+    with atomic_path(path, suffix=".safetensors") as tmp:
+        save_file(tensors, str(tmp), metadata=spec.to_metadata())
+
+
+def read_spec(path: str | os.PathLike[str]) -> GeneratorSpec:
+    """Read only the metadata of a generator file (cheap: no tensors are loaded)."""
+    path = _existing(path)
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            return GeneratorSpec.from_metadata(f.metadata(), str(path))
+    except SafetensorError as err:
+        raise WeightsError(f"{path}: not a readable safetensors file ({err})") from None
+
+
+def load_generator(
+    weights: str | os.PathLike[str],
+    device: str | torch.device = "cpu",
+) -> tuple[ResnetGenerator, GeneratorSpec]:
+    """Build the network a weights file describes and load its tensors, in eval mode.
+
+    Args:
+        weights: A ``.safetensors`` path or the name of a shipped model (:func:`list_pretrained`).
+        device: Where to put the network.
+
+    Returns:
+        The generator (float32) and its :class:`GeneratorSpec`.
+    """
+    path = resolve_weights(weights)
+    spec = read_spec(path)
+    generator = spec.architecture.build()
+    expected = generator.state_dict()
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            names = set(f.keys())
+            missing, unexpected = sorted(set(expected) - names), sorted(names - set(expected))
+            if missing or unexpected:
+                raise WeightsError(
+                    f"{path}: tensors do not match the architecture {spec.architecture}: "
+                    f"missing {missing[:3]}, unexpected {unexpected[:3]}"
+                )
+            state = {}
+            for name, ref in expected.items():
+                tensor = f.get_tensor(name)
+                if tensor.shape != ref.shape:
+                    raise WeightsError(
+                        f"{path}: tensor {name!r} has shape {tuple(tensor.shape)}; "
+                        f"expected {tuple(ref.shape)} for {spec.architecture}"
+                    )
+                state[name] = tensor.to(ref.dtype)
+    except SafetensorError as err:
+        raise WeightsError(f"{path}: corrupt safetensors data ({err})") from None
+    generator.load_state_dict(state)
+    return generator.to(device).eval(), spec
+
+
+def _pretrained_dir() -> Path:
+    return Path(str(resources.files("style_wrap.pretrained")))
+
+
+def list_pretrained() -> list[str]:
+    """Names of the shipped generator models (files in ``pretrained/``), sorted."""
+    try:
+        folder = _pretrained_dir()
+    except ModuleNotFoundError:
+        return []
+    return sorted(p.stem for p in folder.glob("*.safetensors"))
+
+
+def resolve_weights(weights: str | os.PathLike[str]) -> Path:
+    """A weights argument as a file path: an existing path, or a shipped model's name."""
+    path = Path(weights)
+    if path.is_file():
+        return path
+    name = str(weights)
+    if name in list_pretrained():
+        return _pretrained_dir() / f"{name}.safetensors"
+    shipped = ", ".join(list_pretrained()) or "none shipped"
+    raise WeightsError(
+        f"weights {name!r} is neither a file nor a shipped model; expected a .safetensors path "
+        f"or one of: {shipped}"
+    )
+
+
+def _existing(path: str | os.PathLike[str]) -> Path:
+    p = Path(path)
+    if not p.is_file():
+        raise WeightsError(f"weights file {str(p)!r} does not exist; expected a .safetensors file")
+    return p
+
+
+def spec_summary(spec: GeneratorSpec) -> dict[str, Any]:
+    """A flat, printable view of a spec (used by ``style-wrap info``)."""
+    return {
+        "direction": f"{spec.domain_from} -> {spec.domain_to}",
+        "frame": f"{spec.frame_height}x{spec.frame_width} {CHANNEL_ORDER}",
+        "architecture": asdict(spec.architecture),
+        "step": spec.step,
+        **({"extra": spec.extra} if spec.extra else {}),
+    }
