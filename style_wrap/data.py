@@ -35,7 +35,15 @@ import numpy as np
 from style_wrap.errors import DataError
 from style_wrap.io import atomic_path, atomic_write_bytes
 
-__all__ = ["FrameData", "collect", "load_frames", "read_manifest", "image_key", "MANIFEST"]
+__all__ = [
+    "FrameData",
+    "collect",
+    "save_frames",
+    "load_frames",
+    "read_manifest",
+    "image_key",
+    "MANIFEST",
+]
 
 MANIFEST = "manifest.json"
 FORMAT = "style_wrap.frames"
@@ -254,6 +262,55 @@ def _write_shard(
             np.savez_compressed(f, **arrays)
     manifest["shards"].append({"file": file, "frames": len(arrays["frames"]), "seed": seed})
     atomic_write_bytes(out / MANIFEST, json.dumps(manifest, indent=1).encode())
+
+
+def save_frames(
+    out: str | os.PathLike[str],
+    frames: np.ndarray,
+    *,
+    name: str,
+    qpos: np.ndarray | None = None,
+    qvel: np.ndarray | None = None,
+    shard_size: int = 1000,
+) -> dict[str, Any]:
+    """Store frames you already have (uint8, ``(n, H, W, 3)``) as a dataset folder, appending.
+
+    Example:
+        >>> import tempfile, numpy as np
+        >>> folder = tempfile.mkdtemp()
+        >>> _ = save_frames(folder, np.zeros((5, 8, 8, 3), np.uint8), name="black")
+        >>> load_frames(folder).name, len(load_frames(folder))
+        ('black', 5)
+    """
+    frames = np.asarray(frames)
+    if frames.dtype != np.uint8 or frames.ndim != 4 or frames.shape[-1] != 3 or not len(frames):
+        raise DataError(
+            f"frames of dtype {frames.dtype} and shape {frames.shape}; expected "
+            "uint8 (n, H, W, 3) with n >= 1"
+        )
+    if (qpos is None) != (qvel is None):
+        raise DataError("qpos and qvel: expected both or neither")
+    out = Path(out)
+    manifest = _open_manifest(out, "", {}, list(frames.shape[1:]), name)
+    has_state = qpos is not None
+    if manifest["shards"] and manifest["has_state"] != has_state:
+        raise DataError(
+            f"{out}: existing shards have_state={manifest['has_state']}; expected the same"
+        )
+    manifest["has_state"] = has_state
+    for start in range(0, len(frames), shard_size):
+        part = slice(start, start + shard_size)
+        _write_shard(
+            out,
+            manifest,
+            {
+                "frames": list(frames[part]),
+                "qpos": [] if qpos is None else list(np.asarray(qpos)[part]),
+                "qvel": [] if qvel is None else list(np.asarray(qvel)[part]),
+            },
+            seed=-1,
+        )
+    return manifest
 
 
 def load_frames(folder: str | os.PathLike[str]) -> FrameData:

@@ -15,7 +15,6 @@ discriminators halfway, which DDP does not allow. Only rank 0 writes.
 from __future__ import annotations
 
 import contextlib
-import json
 import math
 import os
 import signal
@@ -33,10 +32,16 @@ from torch import nn
 from style_wrap.data import FrameData, load_frames
 from style_wrap.devices import resolve_device
 from style_wrap.errors import ConfigError, DataError
-from style_wrap.io import atomic_path, atomic_write_bytes
 from style_wrap.nets import GeneratorConfig, PatchDiscriminator, ResnetGenerator
-from style_wrap.train.config import TrainConfig, default_run_name, dump_toml, load_toml
-from style_wrap.train.losses import adversarial_loss, discriminator_loss, gradient_penalty, l1
+from style_wrap.train.config import TrainConfig, default_run_name, load_toml
+from style_wrap.train.logs import RunWriter
+from style_wrap.train.losses import (
+    adversarial_loss,
+    cycle_losses,
+    discriminator_loss,
+    gradient_penalty,
+    l1,
+)
 from style_wrap.weights import GeneratorSpec, save_generator
 
 __all__ = ["CycleGAN", "ImagePool", "EpochSampler", "train", "export_run", "to_model_input"]
@@ -108,9 +113,10 @@ class EpochSampler:
     """Batches of indices: a seeded permutation per epoch, split across processes by rank.
 
     Example:
-        >>> s = EpochSampler(10, batch_size=4, seed=0, rank=0, world=2)
-        >>> len(s.next()), len(set(s.next().tolist()) & set(EpochSampler(10, 4, 0, 1, 2).next().tolist()))
-        (4, 0)
+        >>> rank0, rank1 = EpochSampler(10, 4, 0, rank=0, world=2), EpochSampler(10, 4, 0, 1, 2)
+        >>> a, b = rank0.next().tolist(), rank1.next().tolist()
+        >>> len(a), set(a) & set(b)  # each process sees its own frames
+        (4, set())
     """
 
     def __init__(self, n: int, batch_size: int, seed: int, rank: int = 0, world: int = 1):
@@ -291,13 +297,12 @@ class CycleGAN:
             loss_adv_ba = adversarial_loss(self.d_a(fake_a), True, cfg.gan_mode)
             loss_g = loss_adv_ab + loss_adv_ba
             losses = {"G_adv_AB": loss_adv_ab, "G_adv_BA": loss_adv_ba}
-            if cfg.cycle != "none":
-                # The broken cycle: G_BA(G_AB(a).detach()) sends no gradient into G_AB.
-                src_b = fake_b.detach() if cfg.cycle == "detached" else fake_b
-                src_a = fake_a.detach() if cfg.cycle == "detached" else fake_a
-                losses["cycle_A"] = l1(self.g_ba(src_b), real_a)
-                losses["cycle_B"] = l1(self.g_ab(src_a), real_b)
-                loss_g = loss_g + cfg.lambda_cycle * (losses["cycle_A"] + losses["cycle_B"])
+            # With cfg.cycle == "detached": G_BA(G_AB(a).detach()), no gradient into G_AB.
+            cycle = cycle_losses(self.g_ab, self.g_ba, real_a, real_b, fake_a, fake_b, cfg.cycle)
+            losses.update(cycle)
+            loss_g = loss_g + cfg.lambda_cycle * sum(
+                cycle.values(), torch.zeros((), device=real_a.device)
+            )
             if identity:
                 losses["idt_A"] = l1(out_ba[n:], real_a)
                 losses["idt_B"] = l1(out_ab[n:], real_b)
@@ -407,7 +412,8 @@ def _resolve_resume(config: TrainConfig, given: set[str]) -> tuple[TrainConfig, 
             f"expected only {', '.join(sorted(RESUMABLE - {'resume'}))} to change"
         )
     overrides = {k: getattr(config, k) for k in given & RESUMABLE}
-    return saved.replace(**overrides, resume=True, name=run.name, out=str(run.parent)), run
+    overrides.update(resume=True, name=run.name, out=str(run.parent))
+    return saved.replace(**overrides), run
 
 
 class _Stop:
@@ -462,7 +468,7 @@ def train(config: TrainConfig, given: set[str] | None = None) -> Path:
             torch.cuda.set_device(device)
         if not dist.is_initialized():
             dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
-    writer = _RunWriter(run_dir, config, dist_info.is_main)
+    writer = RunWriter(run_dir, config, dist_info.is_main, CHECKPOINT)
     try:
         return _train(config, run_dir, data_a, data_b, device, dist_info, writer)
     finally:
@@ -478,7 +484,7 @@ def _train(
     data_b: FrameData,
     device: torch.device,
     dist_info: DistInfo,
-    writer: _RunWriter,
+    writer: RunWriter,
 ) -> Path:
     h, w = data_a.frames.shape[1:3]
     model = CycleGAN(config, (h, w), device, dist_info)
@@ -504,7 +510,7 @@ def _train(
     fixed_a = to_model_input(frames_a[torch.randperm(len(frames_a), generator=g)[:4].to(device)])
     fixed_b = to_model_input(frames_b[torch.randperm(len(frames_b), generator=g)[:4].to(device)])
     names = (data_a.name, data_b.name)
-    writer.start(model, names)
+    writer.start(model.step, names, dist_info.world, str(device))
 
     def save_checkpoint() -> None:
         writer.checkpoint(
@@ -554,7 +560,8 @@ def _train(
     bar.close()
     save_checkpoint()
     _check_in_sync(model, dist_info)
-    writer.export(model, names, (h, w), config)
+    if dist_info.is_main:
+        _export(run_dir, {k: model.nets[k] for k in EXPORTS}, names, (h, w), model.step, config)
     return run_dir
 
 
@@ -584,80 +591,6 @@ def _check_in_sync(model: CycleGAN, dist_info: DistInfo) -> None:
     dist.all_reduce(spread, op=dist.ReduceOp.MAX)
     if not math.isclose(float(spread[0]), -float(spread[1]), rel_tol=0, abs_tol=1e-9):
         raise RuntimeError("processes ended with different weights; gradient averaging failed")
-
-
-class _RunWriter:
-    """Everything a run writes, on rank 0 only: settings, metrics, TensorBoard, grids, files."""
-
-    def __init__(self, run_dir: Path, config: TrainConfig, enabled: bool):
-        self.run_dir, self.enabled, self.tb = run_dir, enabled, None
-        if not enabled:
-            return
-        run_dir.mkdir(parents=True, exist_ok=True)
-        atomic_write_bytes(run_dir / "config.toml", dump_toml(config).encode())
-        try:
-            from torch.utils.tensorboard import SummaryWriter
-        except ImportError:  # an optional extra: metrics.jsonl still has every number
-            print(
-                "style-wrap train: tensorboard is not installed (pip install "
-                "'style-wrap[train]'); logging to metrics.jsonl only"
-            )
-        else:
-            self.tb = SummaryWriter(str(run_dir / "tb"))
-
-    def start(self, model: CycleGAN, names: tuple[str, str]) -> None:
-        if self.enabled:
-            self._log(
-                {
-                    "event": "start",
-                    "step": model.step,
-                    "domains": names,
-                    "world_size": model.dist.world,
-                    "device": str(model.device),
-                }
-            )
-
-    def _log(self, record: dict[str, Any]) -> None:
-        with open(self.run_dir / "metrics.jsonl", "a") as f:
-            f.write(json.dumps(record) + "\n")
-
-    def scalars(self, step: int, losses: dict[str, float], lr: float, seconds: float) -> None:
-        if not self.enabled:
-            return
-        self._log({"step": step, **losses, "lr": lr, "s_per_iter": seconds})
-        if self.tb is not None:
-            for k, v in losses.items():
-                self.tb.add_scalar(f"losses/{k}", v, step)
-            self.tb.add_scalar("charts/learning_rate", lr, step)
-            self.tb.add_scalar("charts/s_per_iter", seconds, step)
-
-    def samples(self, step: int, grid: np.ndarray) -> None:
-        if not self.enabled:
-            return
-        from style_wrap.io import write_image
-
-        write_image(self.run_dir / "samples" / f"step_{step:07d}.png", grid)
-        if self.tb is not None:
-            self.tb.add_image("samples/input_translated_cycle", grid, step, dataformats="HWC")
-
-    def checkpoint(self, state: dict[str, Any]) -> None:
-        if not self.enabled:
-            return
-        path = self.run_dir / CHECKPOINT
-        with atomic_path(path, suffix=".pt") as tmp:
-            torch.save(state, tmp)
-
-    def export(
-        self, model: CycleGAN, names: tuple[str, str], size: tuple[int, int], config: TrainConfig
-    ) -> None:
-        if self.enabled:
-            _export(
-                self.run_dir, {k: model.nets[k] for k in EXPORTS}, names, size, model.step, config
-            )
-
-    def close(self) -> None:
-        if self.tb is not None:
-            self.tb.close()
 
 
 def _export(

@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-__all__ = ["adversarial_loss", "discriminator_loss", "gradient_penalty", "l1"]
+__all__ = ["adversarial_loss", "discriminator_loss", "cycle_losses", "gradient_penalty", "l1"]
 
 
 def adversarial_loss(scores: torch.Tensor, real: bool, mode: str = "lsgan") -> torch.Tensor:
@@ -35,6 +35,28 @@ def discriminator_loss(
     scores = discriminator(torch.cat([real, fake]))
     s_real, s_fake = scores[: len(real)], scores[len(real) :]
     return 0.5 * (adversarial_loss(s_real, True, mode) + adversarial_loss(s_fake, False, mode))
+
+
+def cycle_losses(
+    g_ab: nn.Module,
+    g_ba: nn.Module,
+    real_a: torch.Tensor,
+    real_b: torch.Tensor,
+    fake_a: torch.Tensor,
+    fake_b: torch.Tensor,
+    mode: str,
+) -> dict[str, torch.Tensor]:
+    """The cycle terms ``|G_BA(fake_b) - a|`` and ``|G_AB(fake_a) - b|``.
+
+    ``detached`` is the post's broken cycle: each fake enters the other generator detached, so
+    the cycle sends no gradient into the generator that made it. ``full`` is CycleGAN's, ``none``
+    has no terms.
+    """
+    if mode == "none":
+        return {}
+    if mode == "detached":
+        fake_a, fake_b = fake_a.detach(), fake_b.detach()
+    return {"cycle_A": l1(g_ba(fake_b), real_a), "cycle_B": l1(g_ab(fake_a), real_b)}
 
 
 def gradient_penalty(

@@ -1,0 +1,123 @@
+from __future__ import annotations
+
+import json
+
+import gymnasium as gym
+import numpy as np
+import pytest
+
+from style_wrap import DataError
+from style_wrap.cli import main as cli
+from style_wrap.data import MANIFEST, collect, image_key, load_frames, save_frames
+from style_wrap.io import atomic_path
+
+SMALL = {"width": 16, "height": 16}
+
+
+def test_collect_appends_and_records_state(tmp_path):
+    out = tmp_path / "d"
+    collect(
+        "StyleWrap/HalfCheetahRestyled-v5", 5, out, env_kwargs=SMALL, shard_size=2, progress=False
+    )
+    collect("StyleWrap/HalfCheetahRestyled-v5", 3, out, env_kwargs=SMALL, seed=1, progress=False)
+    data = load_frames(out)
+    assert data.frames.shape == (8, 16, 16, 3) and data.frames.dtype == np.uint8
+    assert data.qpos.shape == (8, 9) and data.qvel.shape == (8, 9)
+    assert [s["frames"] for s in data.manifest["shards"]] == [2, 2, 1, 3]
+    assert data.name == "StyleWrap/HalfCheetahRestyled-v5"
+    # each frame is the render of its recorded state
+    from style_wrap import render_state
+
+    np.testing.assert_array_equal(
+        render_state("restyled", data.qpos[4], width=16, height=16), data.frames[4]
+    )
+
+
+def test_collect_is_seeded(tmp_path):
+    for name in ("a", "b"):
+        collect(
+            "StyleWrap/HalfCheetah-v5",
+            4,
+            tmp_path / name,
+            env_kwargs=SMALL,
+            seed=3,
+            every=2,
+            progress=False,
+        )
+    np.testing.assert_array_equal(
+        load_frames(tmp_path / "a").qpos, load_frames(tmp_path / "b").qpos
+    )
+
+
+def test_collect_cli_with_env_kwargs(tmp_path, capsys):
+    code = cli(
+        [
+            "collect",
+            "--env",
+            "StyleWrap/HalfCheetahRandomized-v5",
+            "--frames",
+            "3",
+            "--out",
+            str(tmp_path / "r"),
+            "--env-kwarg",
+            "style_seed=4",
+            "--env-kwarg",
+            "width=16",
+            "--env-kwarg",
+            "height=16",
+        ]
+    )
+    assert code == 0
+    assert json.loads((tmp_path / "r" / MANIFEST).read_text())["env_kwargs"]["style_seed"] == 4
+    assert "3 frames of [16, 16, 3]" in capsys.readouterr().out
+
+
+def test_dict_observation_with_pixels(tmp_path):
+    env = gym.wrappers.AddRenderObservation(
+        gym.make("StyleWrap/HalfCheetah-v5", render_mode="rgb_array", **SMALL), render_only=False
+    )
+    assert image_key(env.observation_space) == "pixels"
+    gym.register("Test/PixelsDict-v0", entry_point=lambda: env)
+    collect("Test/PixelsDict-v0", 2, tmp_path / "p", progress=False)
+    assert load_frames(tmp_path / "p").frames.shape == (2, 16, 16, 3)
+
+
+def test_rejects_non_image_envs_and_mixed_sizes(tmp_path):
+    with pytest.raises(DataError, match="expected an HWC uint8 image"):
+        collect("Pendulum-v1", 2, tmp_path / "x", progress=False)
+    out = tmp_path / "d"
+    save_frames(out, np.zeros((2, 8, 8, 3), np.uint8), name="x")
+    with pytest.raises(DataError, match="same frame size"):
+        save_frames(out, np.zeros((2, 16, 16, 3), np.uint8), name="x")
+    with pytest.raises(DataError, match="expected uint8"):
+        save_frames(tmp_path / "f", np.zeros((2, 8, 8, 3), np.float32), name="x")
+    (tmp_path / "junk").mkdir()
+    (tmp_path / "junk" / "a.txt").write_text("x")
+    with pytest.raises(DataError, match="not empty"):
+        save_frames(tmp_path / "junk", np.zeros((1, 8, 8, 3), np.uint8), name="x")
+
+
+def test_interrupted_write_leaves_nothing_a_reader_takes(tmp_path):
+    out = tmp_path / "d"
+    save_frames(out, np.full((3, 8, 8, 3), 7, np.uint8), name="x")
+    before = (out / MANIFEST).read_text()
+    with pytest.raises(RuntimeError):
+        with atomic_path(out / "shard-00001.npz") as tmp:
+            tmp.write_bytes(b"half a shard")
+            raise RuntimeError("killed mid-write")
+    assert sorted(p.name for p in out.iterdir()) == [MANIFEST, "shard-00000.npz"]
+    assert (out / MANIFEST).read_text() == before
+    assert len(load_frames(out)) == 3
+
+
+def test_corrupt_and_inconsistent_shards(tmp_path):
+    out = tmp_path / "d"
+    save_frames(out, np.zeros((3, 8, 8, 3), np.uint8), name="x")
+    manifest = json.loads((out / MANIFEST).read_text())
+    manifest["shards"][0]["frames"] = 5
+    (out / MANIFEST).write_text(json.dumps(manifest))
+    with pytest.raises(DataError, match="3 frames; the manifest says 5"):
+        load_frames(out)
+    (out / MANIFEST).write_text("{not json")
+    with pytest.raises(DataError, match="unreadable manifest"):
+        load_frames(out)

@@ -1,0 +1,341 @@
+from __future__ import annotations
+
+import copy
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from helpers import make_domains, paint, shapes
+
+from style_wrap import ConfigError, DataError
+from style_wrap.cli import main as cli
+from style_wrap.data import save_frames
+from style_wrap.train.config import TrainConfig
+from style_wrap.train.loop import CHECKPOINT, EXPORTS, CycleGAN, export_run, to_model_input, train
+from style_wrap.train.losses import cycle_losses, discriminator_loss
+from style_wrap.weights import load_generator
+
+TINY = dict(ngf=4, n_blocks=1, ndf=8, batch_size=4, progress=False, log_every=1, sample_every=0)
+
+
+def _model(**changes) -> CycleGAN:
+    cfg = TrainConfig(domain_a="a", domain_b="b", iters=10, pool_size=0, **{**TINY, **changes})
+    return CycleGAN(cfg, (16, 16), torch.device("cpu"))
+
+
+def _batch(scheme: str, seed: int) -> torch.Tensor:
+    return to_model_input(torch.from_numpy(paint(shapes(4, 16, seed), scheme)))
+
+
+def _params(module) -> list[torch.Tensor]:
+    return [p.detach().clone() for p in module.parameters()]
+
+
+def test_discriminator_update_equals_its_own_loss_alone():
+    full, alone = _model(), _model()
+    real_a, real_b = _batch("A", 1), _batch("B", 2)
+    full.train_step(real_a, real_b)
+
+    # The reference: one Adam step of the discriminators on their own loss, nothing else.
+    with torch.no_grad():
+        fake_b, fake_a = alone.g_ab(real_a), alone.g_ba(real_b)
+    alone.opt_d.zero_grad()
+    loss = discriminator_loss(alone.d_a, real_a, fake_a) + discriminator_loss(
+        alone.d_b, real_b, fake_b
+    )
+    loss.backward()
+    alone.opt_d.step()
+
+    for d_full, d_alone in ((full.d_a, alone.d_a), (full.d_b, alone.d_b)):
+        for p, q in zip(d_full.parameters(), d_alone.parameters()):
+            torch.testing.assert_close(p, q, rtol=0, atol=1e-6)
+    # ...and the generators did move.
+    assert any(
+        not torch.equal(p, q) for p, q in zip(full.g_ab.parameters(), alone.g_ab.parameters())
+    )
+
+
+def test_the_posts_wrong_order_would_leak_into_the_discriminator():
+    # The check above has teeth: backpropagating G's loss with D unfrozen changes D's update.
+    model, alone = _model(), _model()
+    real_a, real_b = _batch("A", 1), _batch("B", 2)
+    fake_b = model.g_ab(real_a)
+    model.opt_d.zero_grad()
+    (model.d_b(fake_b) - 1).pow(2).mean().backward()  # G's adversarial loss, D not frozen
+    loss = discriminator_loss(model.d_b, real_b, fake_b.detach())
+    loss.backward()
+    model.opt_d.step()
+    alone.opt_d.zero_grad()
+    discriminator_loss(alone.d_b, real_b, alone.g_ab(real_a).detach()).backward()
+    alone.opt_d.step()
+    assert any(
+        not torch.allclose(p, q, atol=1e-6)
+        for p, q in zip(model.d_b.parameters(), alone.d_b.parameters())
+    )
+
+
+@pytest.mark.parametrize("mode", ["detached", "full", "none"])
+def test_cycle_modes(mode):
+    model = _model()
+    real_a, real_b = _batch("A", 1), _batch("B", 2)
+    fake_b, fake_a = model.g_ab(real_a), model.g_ba(real_b)
+    losses = cycle_losses(model.g_ab, model.g_ba, real_a, real_b, fake_a, fake_b, mode)
+    if mode == "none":
+        assert losses == {}
+        return
+    model.g_ab.zero_grad()
+    losses["cycle_A"].backward()  # |G_BA(G_AB(a)) - a|: does it reach G_AB, the first generator?
+    grads = [p.grad for p in model.g_ab.parameters()]
+    reached = any(g is not None and g.abs().sum() > 0 for g in grads)
+    assert reached == (mode == "full")
+    assert all(
+        p.grad is not None and p.grad.abs().sum() > 0
+        for p in model.g_ba.parameters()
+        if p.dim() > 1
+    )
+
+
+def test_learns_a_colour_swap(tmp_path):
+    a, b = make_domains(tmp_path, n=96)
+    cfg = TrainConfig(
+        domain_a=a,
+        domain_b=b,
+        out=str(tmp_path / "runs"),
+        name="learn",
+        iters=150,
+        lr=2e-3,
+        decay_start=0.8,
+        **{**TINY, "ngf": 8, "n_blocks": 2},
+    )
+    run = train(cfg)
+    g, spec = load_generator(run / EXPORTS["g_ab"])
+    masks = shapes(32, 16, seed=99)  # held-out shapes, drawn in both looks: paired truth
+    src, truth = paint(masks, "A"), paint(masks, "B")
+    with torch.no_grad():
+        out = g(to_model_input(torch.from_numpy(src)))
+    out = ((out.clamp(-1, 1) + 1) * 127.5).permute(0, 2, 3, 1).numpy()
+    error, baseline = np.abs(out - truth).mean(), np.abs(src.astype(float) - truth).mean()
+    assert spec.domain_from == "A" and spec.domain_to == "B"
+    assert error < 0.5 * baseline, (error, baseline)
+
+
+def _cli_train(tmp_path, a, b, name, *extra) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "style_wrap.cli",
+        "train",
+        "--domain-a",
+        a,
+        "--domain-b",
+        b,
+        "--out",
+        str(tmp_path / "runs"),
+        "--name",
+        name,
+        "--ngf",
+        "4",
+        "--n-blocks",
+        "1",
+        "--ndf",
+        "8",
+        "--batch-size",
+        "2",
+        "--pool-size",
+        "4",
+        "--log-every",
+        "1",
+        "--sample-every",
+        "0",
+        "--no-progress",
+        "--threads",
+        "1",
+        *extra,
+    ]
+
+
+def test_resume_after_sigint_ends_where_an_uninterrupted_run_ends(tmp_path):
+    a, b = make_domains(tmp_path, n=16)
+    iters = ["--iters", "40", "--checkpoint-every", "1"]
+    subprocess.run(_cli_train(tmp_path, a, b, "straight", *iters), check=True)
+
+    proc = subprocess.Popen(_cli_train(tmp_path, a, b, "broken", *iters), stderr=subprocess.PIPE)
+    metrics = tmp_path / "runs" / "broken" / "metrics.jsonl"
+    deadline = time.time() + 60
+    while time.time() < deadline and (
+        not metrics.exists() or len(metrics.read_text().splitlines()) < 6
+    ):
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert b"--resume" in err
+    state = torch.load(tmp_path / "runs" / "broken" / CHECKPOINT, weights_only=True)
+    assert 0 < state["model"]["step"] < 40
+    assert not (tmp_path / "runs" / "broken" / EXPORTS["g_ab"]).exists()
+
+    subprocess.run(_cli_train(tmp_path, a, b, "broken", "--resume", *iters), check=True)
+    for key in EXPORTS.values():
+        g1, s1 = load_generator(tmp_path / "runs" / "straight" / key)
+        g2, s2 = load_generator(tmp_path / "runs" / "broken" / key)
+        assert s1.step == s2.step == 40
+        for p, q in zip(g1.parameters(), g2.parameters()):
+            assert torch.equal(p, q)
+
+
+def test_export_then_load_gives_identical_outputs(tmp_path):
+    a, b = make_domains(tmp_path, n=16)
+    cfg = TrainConfig(domain_a=a, domain_b=b, out=str(tmp_path), name="r", iters=3, **TINY)
+    run = train(cfg)
+    state = torch.load(run / CHECKPOINT, weights_only=True)
+    x = _batch("A", 5)
+    exported, spec = load_generator(run / EXPORTS["g_ab"])
+    reference = copy.deepcopy(exported)
+    reference.load_state_dict(state["model"]["g_ab"])
+    with torch.no_grad():
+        assert torch.equal(exported(x), reference(x))
+    shutil.move(run / EXPORTS["g_ab"], tmp_path / "old.safetensors")
+    paths = export_run(run, "float16")
+    assert [p.name for p in paths] == list(EXPORTS.values())
+    half, _ = load_generator(paths[0])
+    with torch.no_grad():
+        torch.testing.assert_close(half(x), reference(x), atol=0.02, rtol=0)
+
+
+def test_bad_data_gives_clear_errors_and_leaves_no_run(tmp_path, capsys):
+    a, b = make_domains(tmp_path, n=8)
+    out = tmp_path / "runs"
+    (tmp_path / "empty").mkdir()
+    save_frames(tmp_path / "big", np.zeros((4, 32, 32, 3), np.uint8), name="big")
+    save_frames(tmp_path / "odd", np.zeros((4, 18, 18, 3), np.uint8), name="odd")
+    corrupt = tmp_path / "corrupt"
+    shutil.copytree(b, corrupt)
+    (corrupt / "shard-00000.npz").write_bytes(b"not a zip")
+    cases = [
+        (str(tmp_path / "empty"), DataError, "no manifest.json"),
+        (str(tmp_path / "big"), DataError, "frame shapes differ"),
+        (str(corrupt), DataError, "corrupt or missing shard"),
+    ]
+    for bad, error, needle in cases:
+        with pytest.raises(error, match=needle):
+            train(TrainConfig(domain_a=a, domain_b=bad, out=str(out), iters=2, **TINY))
+    with pytest.raises(DataError, match="multiples of 4"):
+        train(
+            TrainConfig(
+                domain_a=str(tmp_path / "odd"),
+                domain_b=str(tmp_path / "odd"),
+                out=str(out),
+                iters=2,
+                **TINY,
+            )
+        )
+    assert not out.exists()
+    assert (
+        cli(["train", "--domain-a", a, "--domain-b", str(tmp_path / "empty"), "--out", str(out)])
+        == 2
+    )
+    assert "no manifest.json" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_bad_settings(tmp_path, capsys):
+    a, b = make_domains(tmp_path, n=8)
+    with pytest.raises(ConfigError, match="batch_size = 0"):
+        TrainConfig(domain_a=a, domain_b=b, batch_size=0)
+    with pytest.raises(ConfigError, match="no run to resume"):
+        train(TrainConfig(domain_a=a, domain_b=b, out=str(tmp_path / "none"), resume=True))
+    toml = tmp_path / "s.toml"
+    toml.write_text("[train]\nitres = 3\n")
+    assert cli(["train", "--config", str(toml)]) == 2
+    err = capsys.readouterr().err
+    assert "unknown setting in" in err and "'itres'" in err
+    toml.write_text(f'domain_a = "{a}"\ndomain_b = "{b}"\niters = 2\nngf = 4\nn_blocks = 1\n')
+    assert (
+        cli(
+            [
+                "train",
+                "--config",
+                str(toml),
+                "--out",
+                str(tmp_path / "r"),
+                "--name",
+                "x",
+                "--no-progress",
+                "--sample-every",
+                "0",
+            ]
+        )
+        == 0
+    )
+    saved = (tmp_path / "r" / "x" / "config.toml").read_text()
+    assert "iters = 2" in saved and "ngf = 4" in saved
+    # resuming with a setting that defines the run changed is refused
+    assert (
+        cli(
+            [
+                "train",
+                "--config",
+                str(toml),
+                "--out",
+                str(tmp_path / "r"),
+                "--name",
+                "x",
+                "--resume",
+                "--ngf",
+                "8",
+            ]
+        )
+        == 2
+    )
+    assert "ngf" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_torchrun_two_cpu_processes(tmp_path):
+    a, b = make_domains(tmp_path, n=16)
+    torchrun = Path(sys.executable).with_name("torchrun")
+    cmd = [
+        str(torchrun),
+        "--standalone",
+        "--nproc_per_node",
+        "2",
+        "-m",
+        "style_wrap.cli",
+        "train",
+        "--domain-a",
+        a,
+        "--domain-b",
+        b,
+        "--out",
+        str(tmp_path / "runs"),
+        "--name",
+        "ddp",
+        "--iters",
+        "4",
+        "--ngf",
+        "4",
+        "--n-blocks",
+        "1",
+        "--ndf",
+        "8",
+        "--batch-size",
+        "2",
+        "--no-progress",
+        "--sample-every",
+        "2",
+        "--threads",
+        "1",
+    ]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    result = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    run = tmp_path / "runs" / "ddp"
+    assert (run / EXPORTS["g_ab"]).is_file() and (run / CHECKPOINT).is_file()
+    assert '"world_size": 2' in (run / "metrics.jsonl").read_text()
