@@ -37,6 +37,9 @@ from style_wrap.errors import (  # noqa: E402
     StyleWrapError,
     WeightsError,
 )
+from style_wrap.translator import Translator  # noqa: E402
+from style_wrap.weights import list_pretrained, load_generator  # noqa: E402
+from style_wrap.wrappers import StyleTransfer, VecStyleTransfer, VectorStyleTransfer  # noqa: E402
 
 __version__ = "0.1.0"
 
@@ -53,10 +56,16 @@ __all__ = [
     "RenderBackendError",
     "Style",
     "StyleError",
+    "StyleTransfer",
+    "Translator",
+    "VecStyleTransfer",
+    "VectorStyleTransfer",
     "StyleWrapError",
     "WeightsError",
     "__version__",
     "get_style",
+    "list_pretrained",
+    "load_generator",
     "register_envs",
     "render_state",
     "sample_style",

@@ -82,6 +82,51 @@ def _cmd_export(args: argparse.Namespace) -> None:
         print(f"wrote {path}")
 
 
+def _cmd_info(args: argparse.Namespace) -> None:
+    from style_wrap.weights import read_spec, resolve_weights, spec_summary
+
+    path = resolve_weights(args.weights)
+    print(json.dumps({"file": str(path), **spec_summary(read_spec(path))}, indent=2))
+
+
+def _cmd_translate(args: argparse.Namespace) -> None:
+    from style_wrap.media import translate_file
+    from style_wrap.translator import Translator
+
+    translator = Translator(args.weights, args.device, resize=args.resize)
+    count = translate_file(translator, args.input, args.output, batch_size=args.batch_size)
+    print(
+        f"wrote {args.output}: {count} frame(s) {translator.spec.domain_from} -> "
+        f"{translator.spec.domain_to}"
+    )
+
+
+def _cmd_bench(args: argparse.Namespace) -> None:
+    import style_wrap  # noqa: F401  (registers the cheetah ids)
+    from style_wrap.bench import bench_weights, run_bench
+    from style_wrap.io import atomic_write_bytes
+
+    weights = bench_weights(args.weights, args.ngf, args.n_blocks, args.size)
+    batches = tuple(int(b) for b in args.batches.split(","))
+    records = run_bench(
+        weights,
+        args.env,
+        batches=batches,
+        steps=args.steps,
+        env_kwargs={"width": args.size, "height": args.size},
+    )
+    print(f"weights {weights}, env {args.env} at {args.size}x{args.size}; ms per frame")
+    print("device  batch  env_ms  wrapped_ms  translate_ms  translate/env  frames/s")
+    for r in records:
+        d = r.to_dict()
+        print(
+            f"{r.device:6s} {r.batch:6d} {r.env_ms:7.2f} {r.wrapped_ms:11.2f} "
+            f"{r.translate_ms:13.3f} {r.translate_over_env:14.2f} {d['frames_per_s']:9.0f}"
+        )
+    if args.json:
+        atomic_write_bytes(args.json, json.dumps([r.to_dict() for r in records], indent=2).encode())
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
     parser = argparse.ArgumentParser(
@@ -128,6 +173,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("run_dir", help="a run folder of `style-wrap train`")
     p.add_argument("--dtype", choices=("float32", "float16"), help="default: the run's setting")
     p.set_defaults(func=_cmd_export)
+
+    p = sub.add_parser("info", help="print a generator file's metadata")
+    p.add_argument("weights", help=".safetensors file or shipped model name")
+    p.set_defaults(func=_cmd_info)
+
+    p = sub.add_parser("translate", help="translate a PNG, a .npy array of frames or an .mp4")
+    p.add_argument("weights", help=".safetensors file or shipped model name")
+    p.add_argument("input", help="input .png, .npy ((H, W, 3) or (N, H, W, 3) uint8) or .mp4")
+    p.add_argument("output", help="output file of the same kind")
+    p.add_argument("--device", default="auto")
+    p.add_argument("--resize", action="store_true", help="resize frames of another size in and out")
+    p.add_argument("--batch-size", type=int, default=64)
+    p.set_defaults(func=_cmd_translate)
+
+    p = sub.add_parser("bench", help="time env alone vs env + StyleTransfer, per frame")
+    p.add_argument("--weights", help="default: the first shipped model, else a fresh generator")
+    p.add_argument("--env", default="StyleWrap/HalfCheetahRestyled-v5")
+    p.add_argument("--size", type=int, default=64, help="frame side (default %(default)s)")
+    p.add_argument("--batches", default="1,8,64", help="comma-separated (default %(default)s)")
+    p.add_argument("--steps", type=int, default=40, help="frames per measurement (roughly)")
+    p.add_argument("--ngf", type=int, default=16, help="width of the fresh generator")
+    p.add_argument("--n-blocks", type=int, default=6, help="blocks of the fresh generator")
+    p.add_argument("--json", help="write the records (a list) here")
+    p.set_defaults(func=_cmd_bench)
     return parser
 
 

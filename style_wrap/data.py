@@ -34,6 +34,7 @@ import numpy as np
 
 from style_wrap.errors import DataError
 from style_wrap.io import atomic_path, atomic_write_bytes
+from style_wrap.spaces import image_key, image_space
 
 __all__ = [
     "FrameData",
@@ -41,7 +42,6 @@ __all__ = [
     "save_frames",
     "load_frames",
     "read_manifest",
-    "image_key",
     "MANIFEST",
 ]
 
@@ -67,31 +67,6 @@ class FrameData:
         return str(self.manifest.get("name") or self.manifest.get("env_id", "domain"))
 
 
-def image_key(space: gym.Space) -> str | None:
-    """``None`` when ``space`` is an HWC uint8 image Box, ``"pixels"`` for a dict holding one.
-
-    Raises :class:`DataError` for any other space.
-    """
-    if _is_image(space):
-        return None
-    if isinstance(space, gym.spaces.Dict) and "pixels" in space.spaces:
-        if _is_image(space["pixels"]):
-            return "pixels"
-    raise DataError(
-        f"observation space {space}; expected an HWC uint8 image Box with 3 channels, or a Dict "
-        "with such a 'pixels' entry"
-    )
-
-
-def _is_image(space: gym.Space) -> bool:
-    return (
-        isinstance(space, gym.spaces.Box)
-        and space.dtype == np.uint8
-        and len(space.shape) == 3
-        and space.shape[-1] == 3
-    )
-
-
 def read_manifest(folder: str | os.PathLike[str]) -> dict[str, Any]:
     """The manifest of a dataset folder; :class:`DataError` if it is missing or unreadable."""
     path = Path(folder) / MANIFEST
@@ -115,7 +90,7 @@ def _policy_actor(policy: str, env: gym.Env, key: str | None) -> Callable[[Any],
 
     model: BaseAlgorithm = load_policy(policy)
     shape = model.observation_space.shape or ()
-    frame = env.observation_space.shape if key is None else env.observation_space[key].shape
+    frame = image_space(env.observation_space).shape
     # A policy that reads stacked frames (VecFrameStack stacks on the channel axis) gets them.
     channels = shape[-1] if shape[-1] in (3, 6, 9, 12, 15) else shape[0]
     n_stack = max(1, channels // 3)
@@ -172,7 +147,7 @@ def collect(
     env = gym.make(env_id, **env_kwargs)
     try:
         key = image_key(env.observation_space)
-        shape = list((env.observation_space if key is None else env.observation_space[key]).shape)
+        shape = list(image_space(env.observation_space).shape)
         manifest = _open_manifest(out, env_id, env_kwargs, shape, name)
         act = _policy_actor(policy, env, key)
         rng = np.random.default_rng([seed, len(manifest["shards"])])

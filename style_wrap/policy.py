@@ -50,3 +50,47 @@ def load_policy(path: str | os.PathLike[str], device: str = "cpu") -> BaseAlgori
     except (zipfile.BadZipFile, KeyError, json.JSONDecodeError) as err:
         raise PolicyError(f"{p}: not a stable-baselines3 model file ({err})") from None
     return ALGORITHMS[algorithm].load(p, device=device)
+
+
+#: PPO settings tuned for HalfCheetah (rl-baselines3-zoo's, with VecNormalize).
+EXPERT_PPO = dict(
+    n_steps=512,
+    batch_size=64,
+    gamma=0.98,
+    learning_rate=2.0633e-05,
+    ent_coef=0.000401762,
+    clip_range=0.1,
+    n_epochs=20,
+    gae_lambda=0.92,
+    max_grad_norm=0.8,
+    vf_coef=0.58096,
+)
+
+
+def train_expert(
+    out: str | os.PathLike[str], steps: int = 200_000, seed: int = 0, env_id: str = "HalfCheetah-v5"
+) -> Path:
+    """Train a state-based PPO expert with observation/reward normalisation.
+
+    Writes ``expert.zip`` (SB3's format) and ``vecnormalize.pkl`` (SB3's normaliser statistics)
+    into ``out``; returns ``out``. The expert is a teacher for the pixel policy, not shipped.
+    """
+    import gymnasium as gym
+    from stable_baselines3.common.env_util import make_vec_env
+    from stable_baselines3.common.vec_env import VecNormalize
+    from torch import nn
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    venv = VecNormalize(make_vec_env(lambda: gym.make(env_id), n_envs=1, seed=seed), gamma=0.98)
+    policy_kwargs = dict(
+        log_std_init=-2,
+        ortho_init=False,
+        activation_fn=nn.ReLU,
+        net_arch=dict(pi=[256, 256], vf=[256, 256]),
+    )
+    model = PPO("MlpPolicy", venv, seed=seed, policy_kwargs=policy_kwargs, verbose=0, **EXPERT_PPO)
+    model.learn(total_timesteps=steps, progress_bar=False)
+    model.save(out / "expert.zip")
+    venv.save(str(out / "vecnormalize.pkl"))
+    return out

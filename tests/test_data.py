@@ -6,10 +6,11 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
-from style_wrap import DataError
+from style_wrap import DataError, ObservationError
 from style_wrap.cli import main as cli
-from style_wrap.data import MANIFEST, collect, image_key, load_frames, save_frames
+from style_wrap.data import MANIFEST, collect, load_frames, save_frames
 from style_wrap.io import atomic_path
+from style_wrap.spaces import image_key
 
 SMALL = {"width": 16, "height": 16}
 
@@ -83,7 +84,7 @@ def test_dict_observation_with_pixels(tmp_path):
 
 
 def test_rejects_non_image_envs_and_mixed_sizes(tmp_path):
-    with pytest.raises(DataError, match="expected an HWC uint8 image"):
+    with pytest.raises(ObservationError, match="expected an HWC uint8 image"):
         collect("Pendulum-v1", 2, tmp_path / "x", progress=False)
     out = tmp_path / "d"
     save_frames(out, np.zeros((2, 8, 8, 3), np.uint8), name="x")

@@ -1,0 +1,150 @@
+"""Speed of the wrapper: ms per frame of the env alone and of env + StyleTransfer.
+
+For each device (CPU, and CUDA when present) and batch size (1: ``StyleTransfer`` on one env;
+8 and 64: ``VectorStyleTransfer`` on a sync vector env), the plain and the wrapped env are
+stepped in alternating blocks with the same actions, so machine noise hits both alike; the
+translation alone is timed on the same frames. Used by ``style-wrap bench``.
+
+Example:
+    >>> from style_wrap.bench import BenchRecord
+    >>> BenchRecord("cpu", 1, env_ms=10.0, wrapped_ms=14.0, translate_ms=4.0).added_ms
+    4.0
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import gymnasium as gym
+import numpy as np
+import torch
+
+from style_wrap.nets import GeneratorConfig
+from style_wrap.weights import GeneratorSpec, list_pretrained, save_generator
+from style_wrap.wrappers import StyleTransfer, VectorStyleTransfer
+
+__all__ = ["BenchRecord", "run_bench", "bench_weights"]
+
+
+@dataclass(frozen=True)
+class BenchRecord:
+    """Milliseconds per frame for one device and batch size."""
+
+    device: str
+    batch: int
+    env_ms: float
+    wrapped_ms: float
+    translate_ms: float
+
+    @property
+    def added_ms(self) -> float:
+        """What the wrapper adds to a step, per frame."""
+        return self.wrapped_ms - self.env_ms
+
+    @property
+    def translate_over_env(self) -> float:
+        """Translation time over the env's own step time (render included)."""
+        return self.translate_ms / self.env_ms
+
+    def to_dict(self) -> dict[str, float | int | str]:
+        return {
+            **asdict(self),
+            "added_ms": self.added_ms,
+            "translate_over_env": self.translate_over_env,
+            "frames_per_s": 1000.0 / self.translate_ms,
+        }
+
+
+def bench_weights(weights: str | None, ngf: int, n_blocks: int, size: int) -> str:
+    """The weights to time: the given file, the first shipped model, or a fresh generator."""
+    if weights:
+        return weights
+    shipped = list_pretrained()
+    if shipped:
+        return shipped[0]
+    spec = GeneratorSpec(GeneratorConfig(ngf=ngf, n_blocks=n_blocks), size, size, "a", "b")
+    path = Path(tempfile.mkdtemp(prefix="style-wrap-bench-")) / "random.safetensors"
+    save_generator(path, spec.architecture.build(), spec)
+    return str(path)
+
+
+def _time_steps(env: gym.Env | gym.vector.VectorEnv, actions: np.ndarray) -> float:
+    start = time.perf_counter()
+    for a in actions:
+        env.step(a)
+    return time.perf_counter() - start
+
+
+def _sync(device: str) -> None:
+    if device.startswith("cuda"):
+        torch.cuda.synchronize()
+
+
+def run_bench(
+    weights: str | os.PathLike[str],
+    env_id: str,
+    *,
+    batches: tuple[int, ...] = (1, 8, 64),
+    devices: tuple[str, ...] | None = None,
+    steps: int = 40,
+    blocks: int = 4,
+    env_kwargs: dict | None = None,
+) -> list[BenchRecord]:
+    """Time ``env_id`` alone and wrapped, per frame, for each device and batch size."""
+    if devices is None:
+        devices = ("cpu", "cuda") if torch.cuda.is_available() else ("cpu",)
+    env_kwargs = dict(env_kwargs or {})
+    rng = np.random.default_rng(0)
+    records = []
+    for device in devices:
+        for batch in batches:
+            if batch == 1:
+                plain: gym.Env | gym.vector.VectorEnv = gym.make(env_id, **env_kwargs)
+                wrapped: gym.Env | gym.vector.VectorEnv = StyleTransfer(
+                    gym.make(env_id, **env_kwargs), weights, device=device
+                )
+                shape = plain.action_space.shape
+            else:
+                plain = gym.make_vec(env_id, batch, vectorization_mode="sync", **env_kwargs)
+                wrapped = VectorStyleTransfer(
+                    gym.make_vec(env_id, batch, vectorization_mode="sync", **env_kwargs),
+                    weights,
+                    device=device,
+                )
+                shape = plain.action_space.shape
+            frames, _ = plain.reset(seed=0)
+            wrapped.reset(seed=0)
+            n = max(2, steps // batch)
+            per_block = max(1, n // blocks)
+            totals = {"plain": 0.0, "wrapped": 0.0}
+            _time_steps(wrapped, rng.uniform(-1, 1, (2, *shape)).astype(np.float32))  # warm-up
+            for _ in range(blocks):
+                actions = rng.uniform(-1, 1, (per_block, *shape)).astype(np.float32)
+                totals["plain"] += _time_steps(plain, actions)
+                totals["wrapped"] += _time_steps(wrapped, actions)
+            translator = wrapped.translator  # type: ignore[union-attr]
+            reps = max(3, 4 * steps // batch)
+            translator(frames)
+            _sync(device)
+            start = time.perf_counter()
+            for _ in range(reps):
+                translator(frames)
+            _sync(device)
+            translate = (time.perf_counter() - start) / reps / batch
+            count = blocks * per_block * batch
+            records.append(
+                BenchRecord(
+                    device,
+                    batch,
+                    1e3 * totals["plain"] / count,
+                    1e3 * totals["wrapped"] / count,
+                    1e3 * translate,
+                )
+            )
+            plain.close()
+            wrapped.close()
+    return records

@@ -1,0 +1,187 @@
+"""One generator on one device: uint8 frames in, uint8 frames out, batched.
+
+This is the whole path of an observation: the HWC uint8 frames are uploaded as they are,
+converted to the compute dtype on the device (a permuted view, which is already channels_last),
+run through the generator under ``torch.inference_mode``, converted back to uint8 on the device,
+and copied out. On CUDA a fixed batch size is replayed from a captured CUDA graph. The wrappers
+own no tensor code; they call a :class:`Translator`.
+
+Example:
+    >>> import tempfile, numpy as np
+    >>> from style_wrap.nets import GeneratorConfig
+    >>> from style_wrap.weights import GeneratorSpec, save_generator
+    >>> spec = GeneratorSpec(GeneratorConfig(ngf=4, n_blocks=1), 32, 32, "restyled", "standard")
+    >>> path = tempfile.mkdtemp() + "/g.safetensors"
+    >>> save_generator(path, spec.architecture.build(), spec)
+    >>> t = Translator(path, device="cpu")
+    >>> out = t(np.zeros((5, 32, 32, 3), np.uint8))
+    >>> out.shape, out.dtype, t.frame_shape
+    ((5, 32, 32, 3), dtype('uint8'), (32, 32, 3))
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from style_wrap.devices import resolve_device, resolve_dtype
+from style_wrap.errors import ObservationError
+from style_wrap.weights import load_generator, resolve_weights
+
+__all__ = ["Translator"]
+
+
+class Translator:
+    """A loaded generator that translates batches of uint8 frames.
+
+    Args:
+        weights: A ``.safetensors`` generator file or a shipped model's name.
+        device: ``auto`` (CUDA when available, else CPU), ``cpu``, ``cuda`` or ``cuda:N``.
+        dtype: Compute dtype: ``float32``, or on CUDA ``float16``/``bfloat16``; ``None`` picks
+            float16 on CUDA and float32 on CPU.
+        resize: Accept frames of another size than the generator was trained on, resizing them
+            in (area/bilinear) and the result back out. Off by default: a size mismatch is an
+            error, never a silently wrong frame.
+        compile: Wrap the generator in ``torch.compile`` (slow first call, faster after).
+        cuda_graph: On CUDA, capture a CUDA graph per batch size and replay it.
+    """
+
+    def __init__(
+        self,
+        weights: str | os.PathLike[str],
+        device: str | torch.device = "auto",
+        dtype: str | torch.dtype | None = None,
+        *,
+        resize: bool = False,
+        compile: bool = False,
+        cuda_graph: bool = True,
+    ):
+        self._args = {
+            "weights": weights,
+            "device": str(device),
+            "dtype": dtype,
+            "resize": resize,
+            "compile": compile,
+            "cuda_graph": cuda_graph,
+        }
+        self.weights = weights
+        self.device = resolve_device(device)
+        if dtype is None:
+            dtype = torch.float16 if self.device.type == "cuda" else torch.float32
+        self.dtype = resolve_dtype(dtype, self.device)
+        self.resize = bool(resize)
+        generator, self.spec = load_generator(resolve_weights(weights), self.device)
+        generator = generator.to(dtype=self.dtype, memory_format=torch.channels_last)
+        self.generator: Any = torch.compile(generator) if compile else generator
+        self.use_cuda_graph = cuda_graph and self.device.type == "cuda" and not compile
+        self._graphs: dict[int, tuple[torch.cuda.CUDAGraph, torch.Tensor, torch.Tensor]] = {}
+        self._pinned: dict[tuple[int, ...], torch.Tensor] = {}
+
+    # Pickling and copying reload the weights from their source instead of pickling tensors.
+    def __getstate__(self) -> dict[str, Any]:
+        return dict(self._args)
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(**state)  # type: ignore[misc]
+
+    @property
+    def frame_shape(self) -> tuple[int, int, int]:
+        """``(height, width, 3)`` of the frames the generator was trained on."""
+        return (self.spec.frame_height, self.spec.frame_width, 3)
+
+    def check_frame_shape(self, shape: tuple[int, ...], what: str = "frames") -> None:
+        """Raise :class:`ObservationError` unless frames of ``shape`` can be translated."""
+        if len(shape) != 3 or shape[-1] != 3:
+            raise ObservationError(f"{what} of shape {shape}; expected (height, width, 3) RGB")
+        if not self.resize and tuple(shape) != self.frame_shape:
+            raise ObservationError(
+                f"{what} of shape {tuple(shape)}, but {self.weights} was trained on "
+                f"{self.frame_shape}; expected that size, or pass resize=True to resize in and out"
+            )
+
+    def __call__(self, frames: np.ndarray) -> np.ndarray:
+        """Translate one ``(H, W, 3)`` frame or a batch ``(N, H, W, 3)``; uint8 in and out."""
+        frames = np.asarray(frames)
+        if frames.dtype != np.uint8:
+            raise ObservationError(f"frames of dtype {frames.dtype}; expected uint8")
+        single = frames.ndim == 3
+        batch = frames[None] if single else frames
+        if batch.ndim != 4:
+            raise ObservationError(
+                f"frames of shape {frames.shape}; expected (H, W, 3) or (N, H, W, 3)"
+            )
+        self.check_frame_shape(batch.shape[1:])
+        out = self.translate_tensor(self._upload(batch)).cpu().numpy()
+        return out[0] if single else out
+
+    def _upload(self, batch: np.ndarray) -> torch.Tensor:
+        host = torch.from_numpy(np.ascontiguousarray(batch))
+        if self.device.type == "cpu":
+            return host
+        pinned = self._pinned.get(batch.shape)
+        if pinned is None:
+            pinned = self._pinned[batch.shape] = torch.empty(
+                batch.shape, dtype=torch.uint8, pin_memory=True
+            )
+        pinned.copy_(host)
+        return pinned.to(self.device, non_blocking=True)
+
+    @torch.inference_mode()
+    def translate_tensor(self, frames: torch.Tensor) -> torch.Tensor:
+        """uint8 ``(N, H, W, 3)`` on the device to uint8 ``(N, H, W, 3)`` on the device."""
+        size = frames.shape[1:3]
+        if tuple(size) != self.frame_shape[:2]:
+            return self._resized(frames)
+        if self.use_cuda_graph:
+            return self._replay(frames)
+        return self._forward(frames)
+
+    def _forward(self, frames: torch.Tensor) -> torch.Tensor:
+        x = frames.permute(0, 3, 1, 2).to(self.dtype).mul_(1 / 127.5).sub_(1.0)
+        y = self.generator(x)
+        return y.add_(1.0).mul_(127.5).round_().clamp_(0, 255).to(torch.uint8).permute(0, 2, 3, 1)
+
+    def _resized(self, frames: torch.Tensor) -> torch.Tensor:
+        h, w = frames.shape[1:3]
+        x = frames.permute(0, 3, 1, 2).float()
+        x = F.interpolate(
+            x, size=self.frame_shape[:2], mode="bilinear", antialias=True, align_corners=False
+        )
+        y = self._forward(x.round().clamp(0, 255).to(torch.uint8).permute(0, 2, 3, 1))
+        y = F.interpolate(
+            y.permute(0, 3, 1, 2).float(),
+            size=(h, w),
+            mode="bilinear",
+            antialias=True,
+            align_corners=False,
+        )
+        return y.round().clamp(0, 255).to(torch.uint8).permute(0, 2, 3, 1)
+
+    def _replay(self, frames: torch.Tensor) -> torch.Tensor:
+        n = frames.shape[0]
+        if n not in self._graphs:
+            static_in = frames.clone()
+            stream = torch.cuda.Stream(self.device)
+            stream.wait_stream(torch.cuda.current_stream(self.device))
+            with torch.cuda.stream(stream):
+                for _ in range(3):  # warm up kernels and the allocator outside the capture
+                    self._forward(static_in)
+            torch.cuda.current_stream(self.device).wait_stream(stream)
+            graph = torch.cuda.CUDAGraph()
+            with torch.cuda.graph(graph):
+                static_out = self._forward(static_in)
+            self._graphs[n] = (graph, static_in, static_out)
+        graph, static_in, static_out = self._graphs[n]
+        static_in.copy_(frames)
+        graph.replay()
+        return static_out.clone()
+
+    def __repr__(self) -> str:
+        return (
+            f"Translator({str(self.weights)!r}, {self.spec.domain_from} -> "
+            f"{self.spec.domain_to}, device={self.device}, dtype={self.dtype})"
+        )
