@@ -11,8 +11,11 @@ from __future__ import annotations
 import json
 import os
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 from stable_baselines3 import A2C, DDPG, DQN, PPO, SAC, TD3
 from stable_baselines3.common.base_class import BaseAlgorithm
 
@@ -93,4 +96,247 @@ def train_expert(
     model.learn(total_timesteps=steps, progress_bar=False)
     model.save(out / "expert.zip")
     venv.save(str(out / "vecnormalize.pkl"))
+    return out
+
+
+class FrameStacker:
+    """Stacks the last ``n`` HWC frames on the channel axis exactly as SB3's ``VecFrameStack``.
+
+    Zeros fill the stack after a reset, newest frame last.
+
+    Example:
+        >>> import numpy as np
+        >>> s = FrameStacker(2, (1, 1, 3))
+        >>> s.reset(np.ones((1, 1, 3), np.uint8))[0, 0].tolist()
+        [0, 0, 0, 1, 1, 1]
+        >>> s.push(np.full((1, 1, 3), 2, np.uint8))[0, 0].tolist()
+        [1, 1, 1, 2, 2, 2]
+    """
+
+    def __init__(self, n: int, frame_shape: tuple[int, ...]):
+        self.n, self.channels = n, frame_shape[-1]
+        self.stack = np.zeros((*frame_shape[:-1], n * self.channels), np.uint8)
+
+    def reset(self, frame: np.ndarray) -> np.ndarray:
+        self.stack[...] = 0
+        return self.push(frame)
+
+    def push(self, frame: np.ndarray) -> np.ndarray:
+        self.stack = np.roll(self.stack, -self.channels, axis=-1)
+        self.stack[..., -self.channels :] = frame
+        return self.stack.copy()
+
+
+class StateExpert:
+    """A state-based SB3 expert with its VecNormalize statistics, acting from a MuJoCo state."""
+
+    def __init__(self, folder: str | os.PathLike[str], device: str = "cpu"):
+        import pickle
+
+        folder = Path(folder)
+        self.model = load_policy(folder / "expert.zip", device=device)
+        # SB3 stores VecNormalize as a pickle (its own format); only our own training writes it.
+        with open(folder / "vecnormalize.pkl", "rb") as f:
+            normalizer = pickle.load(f)
+        self.obs_rms, self.clip, self.epsilon = (
+            normalizer.obs_rms,
+            normalizer.clip_obs,
+            normalizer.epsilon,
+        )
+
+    def act(self, qpos: np.ndarray, qvel: np.ndarray) -> np.ndarray:
+        """HalfCheetah-v5's observation (qpos without x, qvel), normalised, to an action."""
+        obs = np.concatenate([qpos[1:], qvel])
+        obs = np.clip(
+            (obs - self.obs_rms.mean) / np.sqrt(self.obs_rms.var + self.epsilon),
+            -self.clip,
+            self.clip,
+        )
+        action, _ = self.model.predict(obs.astype(np.float32), deterministic=True)
+        return action
+
+
+@dataclass(frozen=True)
+class DaggerConfig:
+    """Settings of the expert-to-pixels distillation (DAgger)."""
+
+    rounds: int = 12
+    first_frames: int = 10_000
+    frames_per_round: int = 6_000
+    n_stack: int = 3
+    size: int = 64
+    steps_per_round: int = 1500
+    batch_size: int = 128
+    lr: float = 3e-4
+    beta_decay: float = 0.5
+    eval_episodes: int = 3
+    seed: int = 0
+    env_id: str = "StyleWrap/HalfCheetah-v5"
+
+
+def _student(config: DaggerConfig, device: str) -> BaseAlgorithm:
+    import gymnasium as gym
+    from stable_baselines3.common.vec_env import DummyVecEnv, VecFrameStack
+
+    venv = VecFrameStack(
+        DummyVecEnv([lambda: gym.make(config.env_id, width=config.size, height=config.size)]),
+        config.n_stack,
+    )
+    return PPO("CnnPolicy", venv, seed=config.seed, device=device, verbose=0)
+
+
+def _rollout(
+    env: Any,
+    expert: StateExpert,
+    student: BaseAlgorithm | None,
+    frames: int,
+    beta: float,
+    config: DaggerConfig,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray, list[float]]:
+    """Visit states with a mix of expert (prob. beta) and student; label all with the expert."""
+    stacker = FrameStacker(config.n_stack, env.observation_space.shape)
+    obs_list, act_list, returns = [], [], []
+    data = env.unwrapped.data
+    stack = stacker.reset(env.reset(seed=int(rng.integers(2**31)))[0])
+    episode_return = 0.0
+    while len(obs_list) < frames:
+        label = expert.act(data.qpos, data.qvel)
+        obs_list.append(stack)
+        act_list.append(label)
+        if student is None or rng.random() < beta:
+            action = label
+        else:
+            action, _ = student.predict(stack, deterministic=True)
+        frame, reward, terminated, truncated, _ = env.step(action)
+        episode_return += float(reward)
+        stack = stacker.push(frame)
+        if terminated or truncated:
+            returns.append(episode_return)
+            episode_return = 0.0
+            stack = stacker.reset(env.reset(seed=int(rng.integers(2**31)))[0])
+    return np.stack(obs_list), np.stack(act_list).astype(np.float32), returns
+
+
+def _fit(
+    student: BaseAlgorithm,
+    frames: np.ndarray,
+    actions: np.ndarray,
+    config: DaggerConfig,
+    rng: np.random.Generator,
+) -> float:
+    import torch
+
+    policy = student.policy
+    policy.set_training_mode(True)
+    optimizer = torch.optim.Adam(policy.parameters(), lr=config.lr)
+    losses = []
+    for _ in range(config.steps_per_round):
+        index = rng.integers(0, len(frames), config.batch_size)
+        obs = torch.from_numpy(frames[index]).permute(0, 3, 1, 2).float().to(policy.device)
+        # Random shifts (pad 4, crop back), the standard augmentation for pixel policies.
+        obs = torch.nn.functional.pad(obs, (4, 4, 4, 4), mode="replicate")
+        dx, dy = rng.integers(0, 9, 2)
+        obs = obs[:, :, dy : dy + config.size, dx : dx + config.size]
+        target = torch.from_numpy(actions[index]).to(policy.device)
+        mean = policy.get_distribution(obs).distribution.mean
+        loss = torch.nn.functional.mse_loss(mean, target)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    policy.set_training_mode(False)
+    return float(np.mean(losses[-100:]))
+
+
+def evaluate_pixel_policy(
+    model: BaseAlgorithm,
+    env_id: str,
+    episodes: int,
+    seed: int = 0,
+    n_stack: int = 3,
+    env_kwargs: dict | None = None,
+) -> list[float]:
+    """Returns of ``model`` acting from stacked frames of ``env_id`` (deterministic actions)."""
+    import gymnasium as gym
+
+    env = gym.make(env_id, **(env_kwargs or {}))
+    stacker = FrameStacker(n_stack, env.observation_space.shape)
+    returns = []
+    for episode in range(episodes):
+        stack = stacker.reset(env.reset(seed=seed + episode)[0])
+        done, total = False, 0.0
+        while not done:
+            action, _ = model.predict(stack, deterministic=True)
+            frame, reward, terminated, truncated, _ = env.step(action)
+            total += float(reward)
+            stack = stacker.push(frame)
+            done = terminated or truncated
+        returns.append(total)
+    env.close()
+    return returns
+
+
+def distill_pixel_policy(
+    expert_dir: str | os.PathLike[str],
+    out: str | os.PathLike[str],
+    config: DaggerConfig = DaggerConfig(),
+    device: str = "cpu",
+) -> Path:
+    """DAgger from a state expert into an SB3 CnnPolicy on stacked frames; resumable by round.
+
+    Each round's labelled frames go to ``out/round_NN.npz`` and the student after it to
+    ``out/student.zip`` (both written atomically), with a line in ``out/log.jsonl``; a rerun
+    continues after the last finished round.
+    """
+    import gymnasium as gym
+
+    from style_wrap.io import atomic_path
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    expert = StateExpert(expert_dir, device=device)
+    student = _student(config, device)
+    done = sorted(out.glob("round_*.npz"))
+    if done and (out / "student.zip").is_file():
+        student = PPO.load(out / "student.zip", env=student.get_env(), device=device)
+    env = gym.make(config.env_id, width=config.size, height=config.size)
+    frames = [np.load(p)["frames"] for p in done]
+    actions = [np.load(p)["actions"] for p in done]
+    for r in range(len(done), config.rounds):
+        rng = np.random.default_rng([config.seed, r])
+        beta = config.beta_decay**r if r else 1.0
+        n = config.first_frames if r == 0 else config.frames_per_round
+        new_frames, new_actions, returns = _rollout(
+            env, expert, None if r == 0 else student, n, beta, config, rng
+        )
+        with atomic_path(out / f"round_{r:02d}.npz", suffix=".npz") as tmp:
+            with open(tmp, "wb") as f:
+                np.savez(f, frames=new_frames, actions=new_actions)
+        frames.append(new_frames)
+        actions.append(new_actions)
+        loss = _fit(student, np.concatenate(frames), np.concatenate(actions), config, rng)
+        with atomic_path(out / "student.zip", suffix=".zip") as tmp:
+            student.save(tmp)
+        scores = evaluate_pixel_policy(
+            student,
+            config.env_id,
+            config.eval_episodes,
+            seed=1000 + r,
+            n_stack=config.n_stack,
+            env_kwargs={"width": config.size, "height": config.size},
+        )
+        record = {
+            "round": r,
+            "beta": beta,
+            "frames": int(sum(len(f) for f in frames)),
+            "bc_loss": loss,
+            "rollout_returns": returns,
+            "student_returns": scores,
+            "student_mean": float(np.mean(scores)),
+        }
+        with open(out / "log.jsonl", "a") as f:
+            f.write(json.dumps(record) + "\n")
+        print(json.dumps(record), flush=True)
+    env.close()
     return out

@@ -1,7 +1,8 @@
 """Observation wrappers that translate every frame into the look a policy was trained on.
 
-Three forms share one :class:`~style_wrap.translator.Translator`, and give identical frames for
-identical input:
+Three forms share one :class:`~style_wrap.translator.Translator`; each gives exactly the
+translator's frames for the same raw frames (a frame alone and inside a batch may differ by one
+grey level of float rounding):
 
 * :class:`StyleTransfer`, a ``gymnasium.ObservationWrapper`` for one env;
 * :class:`VectorStyleTransfer`, a gymnasium vector wrapper (all sub-env frames in one pass,
