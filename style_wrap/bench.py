@@ -3,7 +3,8 @@
 For each device (CPU, and CUDA when present) and batch size (1: ``StyleTransfer`` on one env;
 8 and 64: ``VectorStyleTransfer`` on a sync vector env), the plain and the wrapped env are
 stepped in alternating blocks with the same actions, so machine noise hits both alike; the
-translation alone is timed on the same frames. Used by ``style-wrap bench``.
+translation is also timed alone, on each frame as it comes out of a step (caches as a real loop
+leaves them). Used by ``style-wrap bench``.
 
 Example:
     >>> from style_wrap.bench import BenchRecord
@@ -116,7 +117,7 @@ def run_bench(
                     device=device,
                 )
                 shape = plain.action_space.shape
-            frames, _ = plain.reset(seed=0)
+            plain.reset(seed=0)
             wrapped.reset(seed=0)
             n = max(2, steps // batch)
             per_block = max(1, n // blocks)
@@ -126,15 +127,18 @@ def run_bench(
                 actions = rng.uniform(-1, 1, (per_block, *shape)).astype(np.float32)
                 totals["plain"] += _time_steps(plain, actions)
                 totals["wrapped"] += _time_steps(wrapped, actions)
+            # Translation as it runs inside a loop, interleaved with env steps (caches cold from
+            # rendering), not back to back: the cost a wrapped step really pays.
             translator = wrapped.translator  # type: ignore[union-attr]
-            reps = max(3, 4 * steps // batch)
-            translator(frames)
-            _sync(device)
-            start = time.perf_counter()
-            for _ in range(reps):
+            translate = 0.0
+            for a in rng.uniform(-1, 1, (n, *shape)).astype(np.float32):
+                frames = plain.step(a)[0]
+                _sync(device)
+                start = time.perf_counter()
                 translator(frames)
-            _sync(device)
-            translate = (time.perf_counter() - start) / reps / batch
+                _sync(device)
+                translate += time.perf_counter() - start
+            translate /= n * batch
             count = blocks * per_block * batch
             records.append(
                 BenchRecord(

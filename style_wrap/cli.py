@@ -106,6 +106,10 @@ def _cmd_bench(args: argparse.Namespace) -> None:
     from style_wrap.bench import bench_weights, run_bench
     from style_wrap.io import atomic_write_bytes
 
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
     weights = bench_weights(args.weights, args.ngf, args.n_blocks, args.size)
     batches = tuple(int(b) for b in args.batches.split(","))
     records = run_bench(
@@ -193,8 +197,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--size", type=int, default=64, help="frame side (default %(default)s)")
     p.add_argument("--batches", default="1,8,64", help="comma-separated (default %(default)s)")
     p.add_argument("--steps", type=int, default=40, help="frames per measurement (roughly)")
-    p.add_argument("--ngf", type=int, default=16, help="width of the fresh generator")
+    p.add_argument("--ngf", type=int, default=8, help="width of the fresh generator")
     p.add_argument("--n-blocks", type=int, default=6, help="blocks of the fresh generator")
+    p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
     p.add_argument("--json", help="write the records (a list) here")
     p.set_defaults(func=_cmd_bench)
     return parser

@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+import json
+
+import gymnasium as gym
+import numpy as np
+import pytest
+from stable_baselines3 import SAC
+from stable_baselines3.common.env_util import make_vec_env
+from stable_baselines3.common.vec_env import VecFrameStack
+
+import style_wrap  # noqa: F401
+from style_wrap.policy import (
+    DaggerConfig,
+    FrameStacker,
+    PolicyError,
+    distill_pixel_policy,
+    load_policy,
+    train_expert,
+)
+
+
+def test_frame_stacker_matches_vec_frame_stack():
+    venv = VecFrameStack(
+        make_vec_env("StyleWrap/HalfCheetah-v5", 1, env_kwargs={"width": 16, "height": 16}), 3
+    )
+    raw = gym.make("StyleWrap/HalfCheetah-v5", width=16, height=16)
+    venv.seed(5)
+    stacked = venv.reset()
+    stacker = FrameStacker(3, (16, 16, 3))
+    mine = stacker.reset(raw.reset(seed=5)[0])
+    np.testing.assert_array_equal(stacked[0], mine)
+    for _ in range(4):
+        a = raw.action_space.sample()
+        stacked, *_ = venv.step(a[None])
+        mine = stacker.push(raw.step(a)[0])
+        np.testing.assert_array_equal(stacked[0], mine)
+
+
+def test_load_policy_finds_the_algorithm(tmp_path):
+    SAC("MlpPolicy", "Pendulum-v1", buffer_size=100, device="cpu").save(tmp_path / "sac.zip")
+    assert type(load_policy(tmp_path / "sac.zip")).__name__ == "SAC"
+    with pytest.raises(PolicyError, match="does not exist"):
+        load_policy(tmp_path / "none.zip")
+    (tmp_path / "bad.zip").write_bytes(b"nope")
+    with pytest.raises(PolicyError, match="not a stable-baselines3 model"):
+        load_policy(tmp_path / "bad.zip")
+
+
+@pytest.mark.slow
+def test_dagger_rounds_resume(tmp_path):
+    train_expert(tmp_path / "expert", steps=512)
+    config = DaggerConfig(
+        rounds=1,
+        first_frames=40,
+        frames_per_round=20,
+        steps_per_round=2,
+        batch_size=8,
+        eval_episodes=1,
+        size=36,
+    )
+    distill_pixel_policy(tmp_path / "expert", tmp_path / "dagger", config)
+    distill_pixel_policy(tmp_path / "expert", tmp_path / "dagger", config)  # nothing left to do
+    log = (tmp_path / "dagger" / "log.jsonl").read_text().splitlines()
+    assert len(log) == 1 and json.loads(log[0])["frames"] == 40
+    longer = DaggerConfig(**{**config.__dict__, "rounds": 2})
+    distill_pixel_policy(tmp_path / "expert", tmp_path / "dagger", longer)  # resumes at round 1
+    log = [
+        json.loads(line) for line in (tmp_path / "dagger" / "log.jsonl").read_text().splitlines()
+    ]
+    assert [r["round"] for r in log] == [0, 1] and log[1]["frames"] == 60
+    student = load_policy(tmp_path / "dagger" / "student.zip")
+    assert student.observation_space.shape in ((9, 36, 36), (36, 36, 9))
