@@ -73,6 +73,25 @@ def test_collect_cli_with_env_kwargs(tmp_path, capsys):
     assert "3 frames of [16, 16, 3]" in capsys.readouterr().out
 
 
+def test_collect_with_a_stacked_frame_policy(tmp_path):
+    from stable_baselines3 import PPO
+    from stable_baselines3.common.env_util import make_vec_env
+    from stable_baselines3.common.vec_env import VecFrameStack
+
+    size = {"width": 36, "height": 36}
+    venv = VecFrameStack(make_vec_env("StyleWrap/HalfCheetah-v5", 1, env_kwargs=size), 3)
+    PPO("CnnPolicy", venv, n_steps=8, device="cpu").save(tmp_path / "pixel_policy.zip")
+    collect(
+        "StyleWrap/HalfCheetah-v5",
+        4,
+        tmp_path / "d",
+        env_kwargs=size,
+        policy=str(tmp_path / "pixel_policy.zip"),
+        progress=False,
+    )
+    assert load_frames(tmp_path / "d").frames.shape == (4, 36, 36, 3)
+
+
 def test_dict_observation_with_pixels(tmp_path):
     env = gym.wrappers.AddRenderObservation(
         gym.make("StyleWrap/HalfCheetah-v5", render_mode="rgb_array", **SMALL), render_only=False

@@ -26,7 +26,8 @@ TINY = dict(ngf=4, n_blocks=1, ndf=8, batch_size=4, progress=False, log_every=1,
 
 
 def _model(**changes) -> CycleGAN:
-    cfg = TrainConfig(domain_a="a", domain_b="b", iters=10, pool_size=0, **{**TINY, **changes})
+    settings = {"iters": 10, "pool_size": 0, **TINY, **changes}
+    cfg = TrainConfig(domain_a="a", domain_b="b", **settings)
     return CycleGAN(cfg, (16, 16), torch.device("cpu"))
 
 
@@ -102,6 +103,36 @@ def test_cycle_modes(mode):
     )
 
 
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"gradient_penalty": "r1"},
+        {"gradient_penalty": "wgan-gp"},
+        {"gan_mode": "vanilla"},
+        {"lambda_identity": 0.0},
+        {"cycle": "none", "pool_size": 3},
+    ],
+)
+def test_loss_variants_train(changes):
+    model = _model(**changes)
+    before = _params(model.d_a)
+    losses = model.train_step(_batch("A", 1), _batch("B", 2))
+    assert all(np.isfinite(v) for v in losses.values())
+    assert ("idt_A" in losses) == (changes.get("lambda_identity", 0.5) > 0)
+    assert ("cycle_A" in losses) == (changes.get("cycle", "detached") != "none")
+    assert any(not torch.equal(p, q) for p, q in zip(before, model.d_a.parameters()))
+
+
+def test_learning_rate_is_constant_then_decays_to_zero():
+    model = _model(iters=4, decay_start=0.5)
+    rates = []
+    for _ in range(4):
+        rates.append(model.opt_g.param_groups[0]["lr"])
+        model.train_step(_batch("A", 1), _batch("B", 2))
+    rates.append(model.opt_g.param_groups[0]["lr"])
+    assert rates == pytest.approx([2e-4, 2e-4, 2e-4, 1e-4, 0.0])
+
+
 def test_learns_a_colour_swap(tmp_path):
     a, b = make_domains(tmp_path, n=96)
     cfg = TrainConfig(
@@ -126,11 +157,9 @@ def test_learns_a_colour_swap(tmp_path):
     assert error < 0.5 * baseline, (error, baseline)
 
 
-def _cli_train(tmp_path, a, b, name, *extra) -> list[str]:
+def _train_args(tmp_path, a, b, name, *extra) -> list[str]:
+    tiny = "--ngf 4 --n-blocks 1 --ndf 8 --batch-size 2 --log-every 1 --no-progress --threads 1"
     return [
-        sys.executable,
-        "-m",
-        "style_wrap.cli",
         "train",
         "--domain-a",
         a,
@@ -140,24 +169,17 @@ def _cli_train(tmp_path, a, b, name, *extra) -> list[str]:
         str(tmp_path / "runs"),
         "--name",
         name,
-        "--ngf",
-        "4",
-        "--n-blocks",
-        "1",
-        "--ndf",
-        "8",
-        "--batch-size",
-        "2",
-        "--pool-size",
-        "4",
-        "--log-every",
-        "1",
-        "--sample-every",
-        "0",
-        "--no-progress",
-        "--threads",
-        "1",
+        *tiny.split(),
         *extra,
+    ]
+
+
+def _cli_train(tmp_path, a, b, name, *extra) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "style_wrap.cli",
+        *_train_args(tmp_path, a, b, name, "--pool-size", "4", "--sample-every", "0", *extra),
     ]
 
 
@@ -308,30 +330,7 @@ def test_torchrun_two_cpu_processes(tmp_path):
         "2",
         "-m",
         "style_wrap.cli",
-        "train",
-        "--domain-a",
-        a,
-        "--domain-b",
-        b,
-        "--out",
-        str(tmp_path / "runs"),
-        "--name",
-        "ddp",
-        "--iters",
-        "4",
-        "--ngf",
-        "4",
-        "--n-blocks",
-        "1",
-        "--ndf",
-        "8",
-        "--batch-size",
-        "2",
-        "--no-progress",
-        "--sample-every",
-        "2",
-        "--threads",
-        "1",
+        *_train_args(tmp_path, a, b, "ddp", "--iters", "4", "--sample-every", "2"),
     ]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     result = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)

@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+import ctypes.util
+
+import pytest
+
+from style_wrap import RenderBackendError
+from style_wrap.headless import choose_gl_backend, render_backend_error
+
+
+def test_an_explicit_choice_is_kept():
+    env = {"MUJOCO_GL": "osmesa"}
+    assert choose_gl_backend(env) == "osmesa" and env == {"MUJOCO_GL": "osmesa"}
+
+
+def test_a_display_means_no_headless_choice():
+    env = {"DISPLAY": ":0"}
+    assert choose_gl_backend(env) is None and "MUJOCO_GL" not in env
+
+
+@pytest.mark.skipif(not ctypes.util.find_library("EGL"), reason="needs libEGL (CI has it)")
+def test_headless_picks_egl_when_present():
+    env: dict[str, str] = {}
+    assert choose_gl_backend(env) == "egl"
+    assert env["MUJOCO_GL"] == "egl" and env["PYOPENGL_PLATFORM"] == "egl"
+
+
+def test_the_error_names_mujoco_gl():
+    err = render_backend_error(RuntimeError("no context"))
+    assert isinstance(err, RenderBackendError)
+    assert "MUJOCO_GL" in str(err) and "no context" in str(err) and "osmesa" in str(err)
