@@ -23,7 +23,45 @@ from torch import nn
 
 from style_wrap.errors import ConfigError
 
-__all__ = ["GeneratorConfig", "ResnetGenerator", "PatchDiscriminator", "UPSAMPLERS"]
+__all__ = [
+    "GeneratorConfig",
+    "ResnetGenerator",
+    "PatchDiscriminator",
+    "UPSAMPLERS",
+    "to_model_input",
+    "from_model_output",
+]
+
+
+def to_model_input(
+    frames: torch.Tensor,
+    dtype: torch.dtype = torch.float32,
+    memory_format: torch.memory_format = torch.contiguous_format,
+) -> torch.Tensor:
+    """uint8 NHWC frames to NCHW ``dtype`` in ``[-1, 1]``: ``x / 127.5 - 1``.
+
+    The permuted NHWC view is already channels_last; NCHW takes one layout copy.
+
+    Example:
+        >>> x = to_model_input(torch.tensor([[[[0, 255, 51]]]], dtype=torch.uint8))
+        >>> x.shape, [round(v, 4) for v in x.flatten().tolist()]
+        (torch.Size([1, 3, 1, 1]), [-1.0, 1.0, -0.6])
+    """
+    x = frames.permute(0, 3, 1, 2).to(dtype, memory_format=memory_format)
+    return x.div_(127.5).sub_(1.0)
+
+
+def from_model_output(images: torch.Tensor) -> torch.Tensor:
+    """NCHW images in ``[-1, 1]`` to uint8 NHWC frames (rounded, clamped); the inverse of
+    :func:`to_model_input` up to rounding."""
+    return (
+        (images.float() + 1.0)
+        .mul_(127.5)
+        .round_()
+        .clamp_(0, 255)
+        .to(torch.uint8)
+        .permute(0, 2, 3, 1)
+    )
 
 
 def _norm(channels: int) -> nn.Module:

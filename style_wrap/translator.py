@@ -30,6 +30,7 @@ import torch.nn.functional as F
 
 from style_wrap.devices import resolve_device, resolve_dtype
 from style_wrap.errors import ObservationError
+from style_wrap.nets import from_model_output, to_model_input
 from style_wrap.weights import load_generator, resolve_weights
 
 __all__ = ["Translator"]
@@ -149,10 +150,9 @@ class Translator:
         return self._forward(frames)
 
     def _forward(self, frames: torch.Tensor) -> torch.Tensor:
-        # The permuted NHWC frames are already channels_last; NCHW needs one layout copy.
-        x = frames.permute(0, 3, 1, 2).to(self.dtype, memory_format=self.memory_format)
-        y = self.generator(x.mul_(1 / 127.5).sub_(1.0))
-        return y.add_(1.0).mul_(127.5).round_().clamp_(0, 255).to(torch.uint8).permute(0, 2, 3, 1)
+        return from_model_output(
+            self.generator(to_model_input(frames, self.dtype, self.memory_format))
+        )
 
     def _resized(self, frames: torch.Tensor) -> torch.Tensor:
         h, w = frames.shape[1:3]

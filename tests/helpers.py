@@ -12,15 +12,23 @@ SCHEMES = {
 }
 
 
-def shapes(n: int, size: int = 16, seed: int = 0) -> np.ndarray:
-    """Boolean masks of random rectangles, ``(n, size, size)``."""
+def shapes_and_poses(n: int, size: int = 16, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Boolean masks of random rectangles, ``(n, size, size)``, and each one's "qpos"
+    ``(0, y, x, h, w)`` (a first entry that, like the cheetah's x, a frame does not show)."""
     rng = np.random.default_rng(seed)
     masks = np.zeros((n, size, size), bool)
-    for m in masks:
+    poses = np.zeros((n, 5))
+    for m, pose in zip(masks, poses):
         y, x = rng.integers(0, size - 4, 2)
         h, w = rng.integers(3, size // 2, 2)
         m[y : y + h, x : x + w] = True
-    return masks
+        pose[1:] = y, x, h, w
+    return masks, poses
+
+
+def shapes(n: int, size: int = 16, seed: int = 0) -> np.ndarray:
+    """Boolean masks of random rectangles, ``(n, size, size)``."""
+    return shapes_and_poses(n, size, seed)[0]
 
 
 def paint(masks: np.ndarray, scheme: str) -> np.ndarray:
@@ -29,9 +37,12 @@ def paint(masks: np.ndarray, scheme: str) -> np.ndarray:
     return np.where(masks[..., None], fg, bg).astype(np.uint8)
 
 
-def make_domains(root, n: int = 64, size: int = 16) -> tuple[str, str]:
-    """Two unpaired dataset folders (different shapes in each) under ``root``."""
+def make_domains(root, n: int = 64, size: int = 16, state: bool = False) -> tuple[str, str]:
+    """Two unpaired dataset folders (different shapes in each) under ``root``; with ``state``,
+    each frame's rectangle is stored as its qpos."""
     a, b = str(root / "A"), str(root / "B")
-    save_frames(a, paint(shapes(n, size, seed=1), "A"), name="A")
-    save_frames(b, paint(shapes(n, size, seed=2), "B"), name="B")
+    for folder, scheme, seed in ((a, "A", 1), (b, "B", 2)):
+        masks, poses = shapes_and_poses(n, size, seed)
+        extra = {"qpos": poses, "qvel": np.zeros_like(poses)} if state else {}
+        save_frames(folder, paint(masks, scheme), name=scheme, **extra)
     return a, b

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import copy
+import json
 import os
 import shutil
 import signal
@@ -17,8 +18,9 @@ from helpers import make_domains, paint, shapes
 from style_wrap import ConfigError, DataError
 from style_wrap.cli import main as cli
 from style_wrap.data import save_frames
+from style_wrap.nets import to_model_input
 from style_wrap.train.config import TrainConfig
-from style_wrap.train.loop import CHECKPOINT, EXPORTS, CycleGAN, export_run, to_model_input, train
+from style_wrap.train.loop import CHECKPOINT, EXPORTS, CycleGAN, export_run, train
 from style_wrap.train.losses import cycle_losses, discriminator_loss
 from style_wrap.weights import load_generator
 
@@ -121,6 +123,34 @@ def test_loss_variants_train(changes):
     assert ("idt_A" in losses) == (changes.get("lambda_identity", 0.5) > 0)
     assert ("cycle_A" in losses) == (changes.get("cycle", "detached") != "none")
     assert any(not torch.equal(p, q) for p, q in zip(before, model.d_a.parameters()))
+
+
+def test_pose_consistency_option(tmp_path):
+    a, b = make_domains(tmp_path, n=16, state=True)
+    settings = {**TINY, "pose_steps": 5, "pose_width": 4, "checkpoint_every": 2}
+    cfg = TrainConfig(
+        domain_a=a,
+        domain_b=b,
+        out=str(tmp_path / "runs"),
+        name="p",
+        iters=2,
+        lambda_pose=1.0,
+        **settings,
+    )
+    run = train(cfg)
+    records = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    assert all("pose_AB" in r and "pose_BA" in r for r in records if "step" in r and "D_A" in r)
+    state = torch.load(run / CHECKPOINT, weights_only=True)["model"]
+    assert state["pose_fitted"] and "pose_a" in state
+    # resuming keeps the fitted regressors instead of fitting new ones
+    train(cfg.replace(iters=3, resume=True), {"iters", "resume"})
+    resumed = torch.load(run / CHECKPOINT, weights_only=True)["model"]
+    for k, v in state["pose_b"].items():
+        assert torch.equal(v, resumed["pose_b"][k])
+    # frames without recorded state cannot use it
+    plain_a, _ = make_domains(tmp_path / "plain", n=8)
+    with pytest.raises(ConfigError, match="lambda_pose = 1.0 needs recorded poses"):
+        train(cfg.replace(domain_a=plain_a, name="q"))
 
 
 def test_learning_rate_is_constant_then_decays_to_zero():

@@ -83,6 +83,14 @@ class TrainConfig:
         "none", "Gradient penalty on the discriminators.", GRADIENT_PENALTIES
     )
     lambda_gp: float = _f(10.0, "Weight of the gradient penalty.")
+    lambda_pose: float = _f(
+        0.0,
+        "Weight of the pose-consistency loss: a pose regressor fitted on each domain's real frames "
+        "scores translated frames against the source's recorded pose (needs frames collected with "
+        "their physics state; 0 disables).",
+    )
+    pose_steps: int = _f(2000, "Training steps of each pose regressor (with lambda_pose > 0).")
+    pose_width: int = _f(32, "Width of the pose regressors.")
     pool_size: int = _f(50, "Image history pool per domain (0 disables).")
     lr: float = _f(2e-4, "Adam learning rate.")
     beta1: float = _f(0.5, "Adam beta1.")
@@ -111,14 +119,23 @@ class TrainConfig:
                 raise ConfigError(
                     f"setting {f.name} = {value!r}; expected one of {', '.join(choices)}"
                 )
-        positive = ("iters", "batch_size", "ngf", "ndf", "checkpoint_every", "log_every")
+        positive = (
+            "iters",
+            "batch_size",
+            "ngf",
+            "ndf",
+            "checkpoint_every",
+            "log_every",
+            "pose_steps",
+            "pose_width",
+        )
         for name in positive:
             if getattr(self, name) < 1:
                 raise ConfigError(f"setting {name} = {getattr(self, name)!r}; expected >= 1")
         for name in ("n_blocks", "d_layers", "pool_size", "sample_every", "threads"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"setting {name} = {getattr(self, name)!r}; expected >= 0")
-        for name in ("lambda_cycle", "lambda_identity", "lambda_gp", "lr"):
+        for name in ("lambda_cycle", "lambda_identity", "lambda_gp", "lambda_pose", "lr"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"setting {name} = {getattr(self, name)!r}; expected >= 0")
         for name in ("beta1", "beta2", "decay_start"):

@@ -32,7 +32,14 @@ from torch import nn
 from style_wrap.data import FrameData, load_frames
 from style_wrap.devices import resolve_device
 from style_wrap.errors import ConfigError, DataError
-from style_wrap.nets import GeneratorConfig, PatchDiscriminator, ResnetGenerator
+from style_wrap.nets import (
+    GeneratorConfig,
+    PatchDiscriminator,
+    ResnetGenerator,
+    from_model_output,
+    to_model_input,
+)
+from style_wrap.pose import PoseRegressor, fit_pose_regressor, pose_targets
 from style_wrap.train.config import TrainConfig, default_run_name, load_toml
 from style_wrap.train.logs import RunWriter
 from style_wrap.train.losses import (
@@ -44,7 +51,7 @@ from style_wrap.train.losses import (
 )
 from style_wrap.weights import GeneratorSpec, save_generator
 
-__all__ = ["CycleGAN", "ImagePool", "EpochSampler", "train", "export_run", "to_model_input"]
+__all__ = ["CycleGAN", "ImagePool", "EpochSampler", "train", "export_run"]
 
 CHECKPOINT = "checkpoints/latest.pt"
 EXPORTS = {"g_ab": "generator_a2b.safetensors", "g_ba": "generator_b2a.safetensors"}
@@ -61,11 +68,6 @@ RESUMABLE = {
     "name",
     "out",
 }
-
-
-def to_model_input(frames: torch.Tensor) -> torch.Tensor:
-    """uint8 NHWC frames to float NCHW in [-1, 1] (a channels_last view, no copy of layout)."""
-    return frames.permute(0, 3, 1, 2).float().div_(127.5).sub_(1.0)
 
 
 class ImagePool:
@@ -191,6 +193,7 @@ class CycleGAN:
         frame_size: tuple[int, int],
         device: torch.device,
         dist_info: DistInfo = DistInfo(),
+        pose_dim: int = 0,
     ):
         self.config, self.device, self.dist = config, device, dist_info
         self.frame_size = frame_size
@@ -228,10 +231,39 @@ class CycleGAN:
         self.pool_a = ImagePool(config.pool_size, config.seed * 2 + 1 + 1000 * dist_info.rank)
         self.pool_b = ImagePool(config.pool_size, config.seed * 2 + 2 + 1000 * dist_info.rank)
         self.step = 0
+        # Pose regressors of each domain (fitted by fit_pose_regressors, then frozen).
+        self.pose_a: PoseRegressor | None = None
+        self.pose_b: PoseRegressor | None = None
+        if config.lambda_pose > 0 and pose_dim:
+            self.pose_a = PoseRegressor(pose_dim, frame_size, config.pose_width).to(device)
+            self.pose_b = PoseRegressor(pose_dim, frame_size, config.pose_width).to(device)
+            for net in (self.pose_a, self.pose_b):
+                net.eval().requires_grad_(False)
+        self.pose_fitted = False
         if dist_info.world > 1:
             for net in self.nets.values():
                 for tensor in net.state_dict().values():
                     dist.broadcast(tensor, src=0)
+
+    def fit_pose_regressors(
+        self,
+        frames_a: torch.Tensor,
+        poses_a: torch.Tensor,
+        frames_b: torch.Tensor,
+        poses_b: torch.Tensor,
+    ) -> None:
+        """Fit each domain's pose regressor on its real frames (identically on every rank)."""
+        cfg = self.config
+        for name, frames, poses in (("pose_a", frames_a, poses_a), ("pose_b", frames_b, poses_b)):
+            net = fit_pose_regressor(
+                frames,
+                poses,
+                steps=cfg.pose_steps,
+                width=cfg.pose_width,
+                seed=cfg.seed + (name == "pose_b"),
+            )
+            getattr(self, name).load_state_dict(net.state_dict())
+        self.pose_fitted = True
 
     @property
     def generator_config(self) -> GeneratorConfig:
@@ -259,8 +291,17 @@ class CycleGAN:
             g.copy_(flat[offset : offset + g.numel()].view_as(g))
             offset += g.numel()
 
-    def train_step(self, real_a: torch.Tensor, real_b: torch.Tensor) -> dict[str, float]:
-        """One iteration on a batch of each domain (float NCHW in [-1, 1]); returns the losses."""
+    def train_step(
+        self,
+        real_a: torch.Tensor,
+        real_b: torch.Tensor,
+        pose_a: torch.Tensor | None = None,
+        pose_b: torch.Tensor | None = None,
+    ) -> dict[str, float]:
+        """One iteration on a batch of each domain (float NCHW in [-1, 1]); returns the losses.
+
+        ``pose_a``/``pose_b`` are the batches' recorded poses, used when ``lambda_pose > 0``.
+        """
         cfg, n = self.config, len(real_a)
         identity = cfg.identity_weight > 0
         gens, discs = [self.g_ab, self.g_ba], [self.d_a, self.d_b]
@@ -303,6 +344,13 @@ class CycleGAN:
             loss_g = loss_g + cfg.lambda_cycle * sum(
                 cycle.values(), torch.zeros((), device=real_a.device)
             )
+            if self.pose_a is not None and self.pose_b is not None:
+                if pose_a is None or pose_b is None:
+                    raise ConfigError("lambda_pose > 0 needs the batches' recorded poses")
+                # The translated frame must show the pose its source frame was recorded in.
+                losses["pose_AB"] = self.pose_b.loss(fake_b, pose_a)
+                losses["pose_BA"] = self.pose_a.loss(fake_a, pose_b)
+                loss_g = loss_g + cfg.lambda_pose * (losses["pose_AB"] + losses["pose_BA"])
             if identity:
                 losses["idt_A"] = l1(out_ba[n:], real_a)
                 losses["idt_B"] = l1(out_ab[n:], real_b)
@@ -333,7 +381,10 @@ class CycleGAN:
             pool_b=self.pool_b.state_dict(),
             torch_rng=torch.get_rng_state(),
             step=self.step,
+            pose_fitted=self.pose_fitted,
         )
+        if self.pose_a is not None and self.pose_b is not None:
+            state.update(pose_a=self.pose_a.state_dict(), pose_b=self.pose_b.state_dict())
         if self.device.type == "cuda":
             state["cuda_rng"] = torch.cuda.get_rng_state(self.device)
         return state
@@ -349,6 +400,10 @@ class CycleGAN:
         self.scaler_d.load_state_dict(state["scaler_d"])
         self.pool_a.load_state_dict(state["pool_a"], self.device)
         self.pool_b.load_state_dict(state["pool_b"], self.device)
+        if self.pose_a is not None and self.pose_b is not None and "pose_a" in state:
+            self.pose_a.load_state_dict(state["pose_a"])
+            self.pose_b.load_state_dict(state["pose_b"])
+            self.pose_fitted = bool(state.get("pose_fitted", False))
         torch.set_rng_state(state["torch_rng"])
         if "cuda_rng" in state and self.device.type == "cuda":
             torch.cuda.set_rng_state(state["cuda_rng"], self.device)
@@ -365,7 +420,7 @@ class CycleGAN:
             for i in range(len(real_a)):
                 rows.append(torch.cat([t[i].float() for t in triple], dim=2))
         grid = torch.cat(rows, dim=1)
-        return ((grid.clamp(-1, 1) + 1) * 127.5).round().byte().permute(1, 2, 0).cpu().numpy()
+        return from_model_output(grid[None])[0].cpu().numpy()
 
 
 def _load_domains(config: TrainConfig) -> tuple[FrameData, FrameData]:
@@ -384,6 +439,15 @@ def _load_domains(config: TrainConfig) -> tuple[FrameData, FrameData]:
     multiple = GeneratorConfig().multiple
     if h % multiple or w % multiple:
         raise DataError(f"frame size {h}x{w}: expected sides that are multiples of {multiple}")
+    if config.lambda_pose > 0:
+        for folder, data in ((config.domain_a, data_a), (config.domain_b, data_b)):
+            if data.qpos is None:
+                raise ConfigError(
+                    f"lambda_pose = {config.lambda_pose} needs recorded poses, but {folder} has "
+                    "none; expected frames collected from a MuJoCo env (or lambda_pose = 0)"
+                )
+        if data_a.qpos.shape[1] != data_b.qpos.shape[1]:
+            raise DataError(f"pose sizes differ: {data_a.qpos.shape[1]} and {data_b.qpos.shape[1]}")
     return data_a, data_b
 
 
@@ -438,12 +502,15 @@ class _Stop:
 
 
 def _batches(
-    frames: torch.Tensor, sampler: EpochSampler, memory_format: torch.memory_format
-) -> Iterator[torch.Tensor]:
+    frames: torch.Tensor,
+    poses: torch.Tensor | None,
+    sampler: EpochSampler,
+    memory_format: torch.memory_format,
+) -> Iterator[tuple[torch.Tensor, torch.Tensor | None]]:
     while True:
-        yield to_model_input(frames[sampler.next().to(frames.device)]).contiguous(
-            memory_format=memory_format
-        )
+        index = sampler.next().to(frames.device)
+        x = to_model_input(frames[index], memory_format=memory_format)
+        yield x, None if poses is None else poses[index]
 
 
 def train(config: TrainConfig, given: set[str] | None = None) -> Path:
@@ -487,7 +554,14 @@ def _train(
     writer: RunWriter,
 ) -> Path:
     h, w = data_a.frames.shape[1:3]
-    model = CycleGAN(config, (h, w), device, dist_info)
+    use_pose = config.lambda_pose > 0
+    poses = [
+        torch.from_numpy(pose_targets(d.qpos)).to(device) if use_pose else None
+        for d in (data_a, data_b)
+    ]
+    model = CycleGAN(
+        config, (h, w), device, dist_info, pose_dim=poses[0].shape[1] if poses[0] is not None else 0
+    )
     samplers = {
         "a": EpochSampler(
             len(data_a), config.batch_size, config.seed, dist_info.rank, dist_info.world
@@ -504,8 +578,13 @@ def _train(
             s.load_state_dict(state["samplers"][k])
     frames_a = torch.from_numpy(data_a.frames).to(device)
     frames_b = torch.from_numpy(data_b.frames).to(device)
-    batches_a = _batches(frames_a, samplers["a"], model.memory_format)
-    batches_b = _batches(frames_b, samplers["b"], model.memory_format)
+    if use_pose and not model.pose_fitted:
+        assert poses[0] is not None and poses[1] is not None
+        model.fit_pose_regressors(
+            to_model_input(frames_a), poses[0], to_model_input(frames_b), poses[1]
+        )
+    batches_a = _batches(frames_a, poses[0], samplers["a"], model.memory_format)
+    batches_b = _batches(frames_b, poses[1], samplers["b"], model.memory_format)
     g = torch.Generator().manual_seed(config.seed)
     fixed_a = to_model_input(frames_a[torch.randperm(len(frames_a), generator=g)[:4].to(device)])
     fixed_b = to_model_input(frames_b[torch.randperm(len(frames_b), generator=g)[:4].to(device)])
@@ -536,7 +615,8 @@ def _train(
     tick = time.perf_counter()
     with _Stop() as stop:
         while model.step < config.iters:
-            losses = model.train_step(next(batches_a), next(batches_b))
+            (real_a, pose_a), (real_b, pose_b) = next(batches_a), next(batches_b)
+            losses = model.train_step(real_a, real_b, pose_a, pose_b)
             bar.update(1)
             if model.step % config.log_every == 0 or model.step == config.iters:
                 now = time.perf_counter()
