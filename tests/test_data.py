@@ -80,7 +80,9 @@ def test_collect_with_a_stacked_frame_policy(tmp_path):
 
     size = {"width": 36, "height": 36}
     venv = VecFrameStack(make_vec_env("StyleWrap/HalfCheetah-v5", 1, env_kwargs=size), 3)
-    PPO("CnnPolicy", venv, n_steps=8, device="cpu").save(tmp_path / "pixel_policy.zip")
+    PPO("CnnPolicy", venv, n_steps=8, batch_size=8, device="cpu").save(
+        tmp_path / "pixel_policy.zip"
+    )
     collect(
         "StyleWrap/HalfCheetah-v5",
         4,

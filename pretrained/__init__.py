@@ -1,0 +1,1 @@
+"""Shipped weights and policies; installed as the package ``style_wrap.pretrained``."""

@@ -1,0 +1,72 @@
+"""The wheel carries pretrained/ as package data, found from a non-editable install."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from style_wrap.nets import GeneratorConfig
+from style_wrap.weights import GeneratorSpec, save_generator
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.slow
+def test_wheel_ships_pretrained_files(tmp_path):
+    src = tmp_path / "src"
+    src.mkdir()
+    for name in ("pyproject.toml", "README.md", "LICENSE"):
+        shutil.copy(ROOT / name, src / name)
+    shutil.copytree(
+        ROOT / "style_wrap", src / "style_wrap", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    shutil.copytree(ROOT / "pretrained", src / "pretrained")
+    spec = GeneratorSpec(GeneratorConfig(ngf=2, n_blocks=1), 16, 16, "x", "y")
+    save_generator(src / "pretrained" / "tiny-x-to-y.safetensors", spec.architecture.build(), spec)
+
+    build = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "-q",
+            "-w",
+            str(tmp_path / "dist"),
+            str(src),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert build.returncode == 0, build.stderr[-2000:]
+    (wheel,) = (tmp_path / "dist").glob("style_wrap-*.whl")
+    site = tmp_path / "site"
+    with zipfile.ZipFile(wheel) as z:
+        assert "style_wrap/pretrained/tiny-x-to-y.safetensors" in z.namelist()
+        z.extractall(site)
+    # This test runs beside an editable install of the source tree; drop its import hook so
+    # the extracted wheel is what gets imported, as on a user's machine.
+    check = (
+        "import sys; sys.meta_path[:] = [f for f in sys.meta_path "
+        "if not getattr(f, '__module__', '').startswith('__editable__')]; "
+        "import style_wrap; print(style_wrap.list_pretrained()); "
+        "g, s = style_wrap.load_generator('tiny-x-to-y'); print(s.domain_from, s.domain_to); "
+        "print(style_wrap.__file__)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", check],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={"PYTHONPATH": str(site), "MUJOCO_GL": "egl", "PATH": "/usr/bin:/bin"},
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    lines = out.stdout.splitlines()
+    assert "'tiny-x-to-y'" in lines[0] and lines[1] == "x y"
+    assert lines[2].startswith(str(site))  # the installed copy, not the source tree
