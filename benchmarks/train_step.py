@@ -26,7 +26,7 @@ from torch import nn
 from style_wrap.devices import resolve_device
 from style_wrap.nets import PatchDiscriminator, ResnetGenerator
 from style_wrap.train.config import TrainConfig
-from style_wrap.train.loop import CycleGAN
+from style_wrap.train.model import CycleGAN
 
 CONFIGS = [(16, 6, 8), (32, 6, 8), (64, 9, 4)]
 

@@ -20,8 +20,9 @@ from style_wrap.cli import main as cli
 from style_wrap.data import save_frames
 from style_wrap.nets import to_model_input
 from style_wrap.train.config import TrainConfig
-from style_wrap.train.loop import CHECKPOINT, EXPORTS, CycleGAN, export_run, train
+from style_wrap.train.loop import CHECKPOINT, EXPORTS, export_run, train
 from style_wrap.train.losses import cycle_losses, discriminator_loss
+from style_wrap.train.model import CycleGAN
 from style_wrap.weights import load_generator
 
 TINY = dict(ngf=4, n_blocks=1, ndf=8, batch_size=4, progress=False, log_every=1, sample_every=0)

@@ -1,0 +1,388 @@
+"""The CycleGAN being trained: networks, optimizers, schedules, pools, and one training step.
+
+The step reads top to bottom in :meth:`CycleGAN.train_step`: fakes, then the discriminators'
+step on detached fakes, then the generators' step with the discriminators frozen, so no gradient
+of the generator loss reaches a discriminator's parameters or optimizer (the post's first trap).
+The cycle term's ``detached`` mode feeds the other generator's fake through ``.detach()`` (the
+post's broken cycle). Under ``torchrun`` gradients are averaged across processes before every
+optimizer step (see :mod:`style_wrap.train.loop`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+import torch.distributed as dist
+from torch import nn
+
+from style_wrap.errors import ConfigError, DataError
+from style_wrap.nets import GeneratorConfig, PatchDiscriminator, from_model_output
+from style_wrap.pose import PoseRegressor, fit_pose_regressor
+from style_wrap.train.config import TrainConfig
+from style_wrap.train.losses import (
+    adversarial_loss,
+    cycle_losses,
+    discriminator_loss,
+    gradient_penalty,
+    l1,
+)
+
+__all__ = ["CycleGAN", "ImagePool", "EpochSampler", "DistInfo"]
+
+
+class ImagePool:
+    """CycleGAN's history of generated images: half the time, a fake from an earlier step.
+
+    Example:
+        >>> pool = ImagePool(2, seed=0)
+        >>> pool.query(torch.zeros(3, 1, 2, 2)).shape
+        torch.Size([3, 1, 2, 2])
+        >>> len(pool.images)
+        2
+    """
+
+    def __init__(self, size: int, seed: int):
+        self.size = size
+        self.images: list[torch.Tensor] = []
+        self.generator = torch.Generator().manual_seed(seed)
+
+    def query(self, images: torch.Tensor) -> torch.Tensor:
+        if self.size == 0:
+            return images
+        out = []
+        for image in images.detach():
+            if len(self.images) < self.size:
+                self.images.append(image.clone())
+                out.append(image)
+            elif torch.rand((), generator=self.generator) < 0.5:
+                i = int(torch.randint(self.size, (), generator=self.generator))
+                out.append(self.images[i].clone())
+                self.images[i] = image.clone()
+            else:
+                out.append(image)
+        return torch.stack(out)
+
+    def state_dict(self) -> dict[str, Any]:
+        stored = torch.stack(self.images).cpu() if self.images else torch.empty(0)
+        return {"images": stored, "generator": self.generator.get_state()}
+
+    def load_state_dict(self, state: dict[str, Any], device: torch.device) -> None:
+        self.images = [img.to(device) for img in state["images"]] if state["images"].numel() else []
+        self.generator.set_state(state["generator"])
+
+
+class EpochSampler:
+    """Batches of indices: a seeded permutation per epoch, split across processes by rank.
+
+    Example:
+        >>> rank0, rank1 = EpochSampler(10, 4, 0, rank=0, world=2), EpochSampler(10, 4, 0, 1, 2)
+        >>> a, b = rank0.next().tolist(), rank1.next().tolist()
+        >>> len(a), set(a) & set(b)  # each process sees its own frames
+        (4, set())
+    """
+
+    def __init__(self, n: int, batch_size: int, seed: int, rank: int = 0, world: int = 1):
+        if n < world:
+            raise DataError(f"{n} frames for {world} processes; expected at least one each")
+        self.n, self.batch_size, self.seed, self.rank, self.world = n, batch_size, seed, rank, world
+        self.epoch, self.pos = 0, 0
+        self._cached: tuple[int, torch.Tensor] | None = None
+
+    def _epoch_indices(self, epoch: int) -> torch.Tensor:
+        if self._cached is None or self._cached[0] != epoch:
+            g = torch.Generator().manual_seed(self.seed * 1_000_003 + epoch)
+            self._cached = (epoch, torch.randperm(self.n, generator=g)[self.rank :: self.world])
+        return self._cached[1]
+
+    def next(self) -> torch.Tensor:
+        parts, need = [], self.batch_size
+        while need:
+            indices = self._epoch_indices(self.epoch)[self.pos :]
+            take = indices[:need]
+            parts.append(take)
+            need -= len(take)
+            self.pos += len(take)
+            if need:
+                self.epoch, self.pos = self.epoch + 1, 0
+        return torch.cat(parts)
+
+    def state_dict(self) -> dict[str, int]:
+        return {"epoch": self.epoch, "pos": self.pos}
+
+    def load_state_dict(self, state: dict[str, int]) -> None:
+        self.epoch, self.pos = int(state["epoch"]), int(state["pos"])
+
+
+@dataclass(frozen=True)
+class DistInfo:
+    """This process's place under torchrun (rank 0 of 1 otherwise)."""
+
+    rank: int = 0
+    world: int = 1
+    local_rank: int = 0
+
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+    @classmethod
+    def from_env(cls) -> DistInfo:
+        world = int(os.environ.get("WORLD_SIZE", "1"))
+        return cls(int(os.environ.get("RANK", "0")), world, int(os.environ.get("LOCAL_RANK", "0")))
+
+
+def _set_requires_grad(modules: list[nn.Module], flag: bool) -> None:
+    for m in modules:
+        for p in m.parameters():
+            p.requires_grad_(flag)
+
+
+class CycleGAN:
+    """Two generators, two discriminators, their optimizers, schedules and pools.
+
+    Args:
+        config: The run's settings.
+        frame_size: Side of the (square or not) frames, as ``(height, width)``.
+        device: Where to train.
+        dist_info: This process's rank and world size.
+    """
+
+    def __init__(
+        self,
+        config: TrainConfig,
+        frame_size: tuple[int, int],
+        device: torch.device,
+        dist_info: DistInfo = DistInfo(),
+        pose_dim: int = 0,
+    ):
+        self.config, self.device, self.dist = config, device, dist_info
+        self.frame_size = frame_size
+        torch.manual_seed(config.seed)
+        arch = self.generator_config
+        self.g_ab, self.g_ba = arch.build().to(device), arch.build().to(device)
+        d_layers = config.d_layers or PatchDiscriminator.layers_for_frame_size(min(frame_size))
+        self.d_a = PatchDiscriminator(3, config.ndf, d_layers).to(device)
+        self.d_b = PatchDiscriminator(3, config.ndf, d_layers).to(device)
+        cuda = device.type == "cuda"
+        self.memory_format = (
+            torch.channels_last if cuda and config.channels_last else torch.contiguous_format
+        )
+        for net in self.nets.values():
+            net.to(memory_format=self.memory_format)
+        amp = config.amp if config.amp != "auto" else "bf16"
+        self.amp_dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(amp) if cuda else None
+        betas = (config.beta1, config.beta2)
+        self.opt_g = torch.optim.Adam(
+            [*self.g_ab.parameters(), *self.g_ba.parameters()], lr=config.lr, betas=betas
+        )
+        self.opt_d = torch.optim.Adam(
+            [*self.d_a.parameters(), *self.d_b.parameters()], lr=config.lr, betas=betas
+        )
+        decay = max(1, config.iters - config.decay_from)
+
+        def schedule(step: int) -> float:
+            return 1.0 - max(0, step - config.decay_from) / decay
+
+        self.sched_g = torch.optim.lr_scheduler.LambdaLR(self.opt_g, schedule)
+        self.sched_d = torch.optim.lr_scheduler.LambdaLR(self.opt_d, schedule)
+        fp16 = self.amp_dtype == torch.float16
+        self.scaler_g = torch.amp.GradScaler("cuda", enabled=fp16)
+        self.scaler_d = torch.amp.GradScaler("cuda", enabled=fp16)
+        self.pool_a = ImagePool(config.pool_size, config.seed * 2 + 1 + 1000 * dist_info.rank)
+        self.pool_b = ImagePool(config.pool_size, config.seed * 2 + 2 + 1000 * dist_info.rank)
+        self.step = 0
+        # Pose regressors of each domain (fitted by fit_pose_regressors, then frozen).
+        self.pose_a: PoseRegressor | None = None
+        self.pose_b: PoseRegressor | None = None
+        if config.lambda_pose > 0 and pose_dim:
+            self.pose_a = PoseRegressor(pose_dim, frame_size, config.pose_width).to(device)
+            self.pose_b = PoseRegressor(pose_dim, frame_size, config.pose_width).to(device)
+            for net in (self.pose_a, self.pose_b):
+                net.eval().requires_grad_(False)
+        self.pose_fitted = False
+        if dist_info.world > 1:
+            for net in self.nets.values():
+                for tensor in net.state_dict().values():
+                    dist.broadcast(tensor, src=0)
+
+    def fit_pose_regressors(
+        self,
+        frames_a: torch.Tensor,
+        poses_a: torch.Tensor,
+        frames_b: torch.Tensor,
+        poses_b: torch.Tensor,
+    ) -> None:
+        """Fit each domain's pose regressor on its real frames (identically on every rank)."""
+        cfg = self.config
+        for name, frames, poses in (("pose_a", frames_a, poses_a), ("pose_b", frames_b, poses_b)):
+            net = fit_pose_regressor(
+                frames,
+                poses,
+                steps=cfg.pose_steps,
+                width=cfg.pose_width,
+                seed=cfg.seed + (name == "pose_b"),
+            )
+            getattr(self, name).load_state_dict(net.state_dict())
+        self.pose_fitted = True
+
+    @property
+    def generator_config(self) -> GeneratorConfig:
+        c = self.config
+        return GeneratorConfig(ngf=c.ngf, n_blocks=c.n_blocks, upsample=c.upsample)
+
+    @property
+    def nets(self) -> dict[str, nn.Module]:
+        return {"g_ab": self.g_ab, "g_ba": self.g_ba, "d_a": self.d_a, "d_b": self.d_b}
+
+    def _autocast(self) -> contextlib.AbstractContextManager[Any]:
+        if self.amp_dtype is None:
+            return contextlib.nullcontext()
+        return torch.autocast("cuda", dtype=self.amp_dtype)
+
+    def _average_gradients(self, modules: list[nn.Module]) -> None:
+        if self.dist.world == 1:
+            return
+        grads = [p.grad for m in modules for p in m.parameters() if p.grad is not None]
+        flat = torch.cat([g.reshape(-1) for g in grads])
+        dist.all_reduce(flat)
+        flat /= self.dist.world
+        offset = 0
+        for g in grads:
+            g.copy_(flat[offset : offset + g.numel()].view_as(g))
+            offset += g.numel()
+
+    def train_step(
+        self,
+        real_a: torch.Tensor,
+        real_b: torch.Tensor,
+        pose_a: torch.Tensor | None = None,
+        pose_b: torch.Tensor | None = None,
+    ) -> dict[str, float]:
+        """One iteration on a batch of each domain (float NCHW in [-1, 1]); returns the losses.
+
+        ``pose_a``/``pose_b`` are the batches' recorded poses, used when ``lambda_pose > 0``.
+        """
+        cfg, n = self.config, len(real_a)
+        identity = cfg.identity_weight > 0
+        gens, discs = [self.g_ab, self.g_ba], [self.d_a, self.d_b]
+
+        # Fakes (and identity maps, in the same pass: instance norm is per sample).
+        with self._autocast():
+            out_ab = self.g_ab(torch.cat([real_a, real_b]) if identity else real_a)
+            out_ba = self.g_ba(torch.cat([real_b, real_a]) if identity else real_b)
+        fake_b, fake_a = out_ab[:n], out_ba[:n]
+
+        # 1. Discriminators, on detached fakes, stepped before the generators' adversarial update.
+        _set_requires_grad(discs, True)
+        self.opt_d.zero_grad(set_to_none=True)
+        with self._autocast():
+            pool_a, pool_b = self.pool_a.query(fake_a.detach()), self.pool_b.query(fake_b.detach())
+            loss_d_a = discriminator_loss(self.d_a, real_a, pool_a, cfg.gan_mode)
+            loss_d_b = discriminator_loss(self.d_b, real_b, pool_b, cfg.gan_mode)
+            loss_d = loss_d_a + loss_d_b
+            if cfg.gradient_penalty != "none":
+                loss_gp = gradient_penalty(
+                    self.d_a, real_a, pool_a, cfg.gradient_penalty
+                ) + gradient_penalty(self.d_b, real_b, pool_b, cfg.gradient_penalty)
+                loss_d = loss_d + cfg.lambda_gp * loss_gp
+        self.scaler_d.scale(loss_d).backward()
+        self._average_gradients(discs)
+        self.scaler_d.step(self.opt_d)
+        self.scaler_d.update()
+
+        # 2. Generators, with the discriminators frozen: no gradient reaches D's parameters.
+        _set_requires_grad(discs, False)
+        self.opt_g.zero_grad(set_to_none=True)
+        with self._autocast():
+            loss_adv_ab = adversarial_loss(self.d_b(fake_b), True, cfg.gan_mode)
+            loss_adv_ba = adversarial_loss(self.d_a(fake_a), True, cfg.gan_mode)
+            loss_g = loss_adv_ab + loss_adv_ba
+            losses = {"G_adv_AB": loss_adv_ab, "G_adv_BA": loss_adv_ba}
+            # With cfg.cycle == "detached": G_BA(G_AB(a).detach()), no gradient into G_AB.
+            cycle = cycle_losses(self.g_ab, self.g_ba, real_a, real_b, fake_a, fake_b, cfg.cycle)
+            losses.update(cycle)
+            loss_g = loss_g + cfg.lambda_cycle * sum(
+                cycle.values(), torch.zeros((), device=real_a.device)
+            )
+            if self.pose_a is not None and self.pose_b is not None:
+                if pose_a is None or pose_b is None:
+                    raise ConfigError("lambda_pose > 0 needs the batches' recorded poses")
+                # The translated frame must show the pose its source frame was recorded in.
+                losses["pose_AB"] = self.pose_b.loss(fake_b, pose_a)
+                losses["pose_BA"] = self.pose_a.loss(fake_a, pose_b)
+                loss_g = loss_g + cfg.lambda_pose * (losses["pose_AB"] + losses["pose_BA"])
+            if identity:
+                losses["idt_A"] = l1(out_ba[n:], real_a)
+                losses["idt_B"] = l1(out_ab[n:], real_b)
+                loss_g = loss_g + cfg.identity_weight * (losses["idt_A"] + losses["idt_B"])
+        self.scaler_g.scale(loss_g).backward()
+        self._average_gradients(gens)
+        self.scaler_g.step(self.opt_g)
+        self.scaler_g.update()
+        _set_requires_grad(discs, True)
+
+        self.sched_g.step()
+        self.sched_d.step()
+        self.step += 1
+        losses.update(D_A=loss_d_a, D_B=loss_d_b, G_total=loss_g)
+        return {k: float(v.detach()) for k, v in losses.items()}
+
+    def state_dict(self) -> dict[str, Any]:
+        """Everything a resumed run needs to continue exactly."""
+        state: dict[str, Any] = {k: v.state_dict() for k, v in self.nets.items()}
+        state.update(
+            opt_g=self.opt_g.state_dict(),
+            opt_d=self.opt_d.state_dict(),
+            sched_g=self.sched_g.state_dict(),
+            sched_d=self.sched_d.state_dict(),
+            scaler_g=self.scaler_g.state_dict(),
+            scaler_d=self.scaler_d.state_dict(),
+            pool_a=self.pool_a.state_dict(),
+            pool_b=self.pool_b.state_dict(),
+            torch_rng=torch.get_rng_state(),
+            step=self.step,
+            pose_fitted=self.pose_fitted,
+        )
+        if self.pose_a is not None and self.pose_b is not None:
+            state.update(pose_a=self.pose_a.state_dict(), pose_b=self.pose_b.state_dict())
+        if self.device.type == "cuda":
+            state["cuda_rng"] = torch.cuda.get_rng_state(self.device)
+        return state
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        for k, net in self.nets.items():
+            net.load_state_dict(state[k])
+        self.opt_g.load_state_dict(state["opt_g"])
+        self.opt_d.load_state_dict(state["opt_d"])
+        self.sched_g.load_state_dict(state["sched_g"])
+        self.sched_d.load_state_dict(state["sched_d"])
+        self.scaler_g.load_state_dict(state["scaler_g"])
+        self.scaler_d.load_state_dict(state["scaler_d"])
+        self.pool_a.load_state_dict(state["pool_a"], self.device)
+        self.pool_b.load_state_dict(state["pool_b"], self.device)
+        if self.pose_a is not None and self.pose_b is not None and "pose_a" in state:
+            self.pose_a.load_state_dict(state["pose_a"])
+            self.pose_b.load_state_dict(state["pose_b"])
+            self.pose_fitted = bool(state.get("pose_fitted", False))
+        torch.set_rng_state(state["torch_rng"])
+        if "cuda_rng" in state and self.device.type == "cuda":
+            torch.cuda.set_rng_state(state["cuda_rng"], self.device)
+        self.step = int(state["step"])
+
+    @torch.inference_mode()
+    def sample_grid(self, real_a: torch.Tensor, real_b: torch.Tensor) -> np.ndarray:
+        """Rows of input | translated | cycle, for domain A then domain B, as a uint8 image."""
+        with self._autocast():
+            fake_b, fake_a = self.g_ab(real_a), self.g_ba(real_b)
+            rec_a, rec_b = self.g_ba(fake_b), self.g_ab(fake_a)
+        rows = []
+        for triple in ((real_a, fake_b, rec_a), (real_b, fake_a, rec_b)):
+            for i in range(len(real_a)):
+                rows.append(torch.cat([t[i].float() for t in triple], dim=2))
+        grid = torch.cat(rows, dim=1)
+        return from_model_output(grid[None])[0].cpu().numpy()
