@@ -1,1 +1,2 @@
-"""CycleGAN training: settings (config), losses, the model and its step (model), the run (loop), logs."""
+"""CycleGAN training: settings (config), losses, the model and its step (model), the run
+(loop), logs."""
