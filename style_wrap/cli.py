@@ -131,6 +131,31 @@ def _cmd_bench(args: argparse.Namespace) -> None:
         atomic_write_bytes(args.json, json.dumps([r.to_dict() for r in records], indent=2).encode())
 
 
+def _cmd_demo(args: argparse.Namespace) -> None:
+    import torch
+
+    import style_wrap  # noqa: F401  (registers the cheetah ids)
+    from style_wrap.demo import run_demo
+
+    # One frame at a time gains nothing from more threads, and extra threads fight any other
+    # process for the cores (measured: docs/usage.md, "Speed").
+    torch.set_num_threads(args.threads)
+    video = None if args.video == "none" else args.video
+    result = run_demo(
+        policy=args.policy,
+        weights=args.weights,
+        episodes=args.episodes,
+        max_steps=args.max_steps,
+        seed=args.seed,
+        device=args.device,
+        video=video,
+        json_path=args.json,
+    )
+    print(result.table())
+    if video:
+        print(f"video (restyled | translated | standard render of the same state): {video}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
     parser = argparse.ArgumentParser(
@@ -138,6 +163,24 @@ def build_parser() -> argparse.ArgumentParser:
         description="Translate pixel observations between visual domains (CycleGAN wrappers).",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    from style_wrap.demo import SHIPPED_TRANSLATOR
+
+    p = sub.add_parser("demo", help="the pixel policy in standard, restyled, restyled+translated")
+    p.add_argument("--policy", help="SB3 pixel policy .zip (default: the shipped one)")
+    p.add_argument(
+        "--weights",
+        default=SHIPPED_TRANSLATOR,
+        help="translator restyled -> standard (default: %(default)s)",
+    )
+    p.add_argument("--episodes", type=int, default=3, help="episodes per condition")
+    p.add_argument("--max-steps", type=int, help="cut episodes at this many steps (default: 1000)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", default="auto")
+    p.add_argument("--video", default="demo.mp4", help="side-by-side video, or 'none'")
+    p.add_argument("--json", help="write returns and ratio_raw / ratio_translated here")
+    p.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
+    p.set_defaults(func=_cmd_demo)
 
     p = sub.add_parser("domains", help="draw the cheetah domains side by side into a PNG")
     p.add_argument("--out", default="domains.png", help="image file to write (default %(default)s)")

@@ -86,14 +86,11 @@ def _policy_actor(policy: str, env: gym.Env, key: str | None) -> Callable[[Any],
         return lambda obs: env.action_space.sample()
     from stable_baselines3.common.base_class import BaseAlgorithm
 
-    from style_wrap.policy import load_policy
+    from style_wrap.policy import frames_stacked, load_policy
 
     model: BaseAlgorithm = load_policy(policy)
-    shape = model.observation_space.shape or ()
     frame = image_space(env.observation_space).shape
-    # A policy that reads stacked frames (VecFrameStack stacks on the channel axis) gets them.
-    channels = shape[-1] if shape[-1] in (3, 6, 9, 12, 15) else shape[0]
-    n_stack = max(1, channels // 3)
+    n_stack = frames_stacked(model, frame[-1])
     stack: deque[np.ndarray] = deque(maxlen=n_stack)
 
     def act(obs: Any) -> np.ndarray:

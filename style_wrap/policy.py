@@ -99,6 +99,17 @@ def train_expert(
     return out
 
 
+def frames_stacked(model: BaseAlgorithm, channels: int = 3) -> int:
+    """How many frames a pixel policy reads at once (channel-first or channel-last space)."""
+    shape = model.observation_space.shape or ()
+    if len(shape) != 3:
+        raise PolicyError(f"policy observation space {model.observation_space}; expected images")
+    stacked = min(shape[0], shape[-1])  # the channel axis is the short one
+    if stacked % channels:
+        raise PolicyError(f"policy reads {stacked} channels; expected a multiple of {channels}")
+    return stacked // channels
+
+
 class FrameStacker:
     """Stacks the last ``n`` HWC frames on the channel axis exactly as SB3's ``VecFrameStack``.
 
@@ -249,6 +260,39 @@ def _fit(
     return float(np.mean(losses[-100:]))
 
 
+def run_episodes(
+    model: BaseAlgorithm,
+    env: Any,
+    episodes: int,
+    *,
+    seed: int = 0,
+    n_stack: int = 3,
+    max_steps: int | None = None,
+    on_step: Any = None,
+) -> list[float]:
+    """Returns of ``model`` acting (deterministically) from stacked frames of ``env``.
+
+    Episode ``i`` resets with seed ``seed + i``; ``max_steps`` cuts episodes short;
+    ``on_step(episode, observation)`` is called after every step.
+    """
+    stacker = FrameStacker(n_stack, env.observation_space.shape)
+    returns = []
+    for episode in range(episodes):
+        stack = stacker.reset(env.reset(seed=seed + episode)[0])
+        done, total, steps = False, 0.0, 0
+        while not done:
+            action, _ = model.predict(stack, deterministic=True)
+            frame, reward, terminated, truncated, _ = env.step(action)
+            total += float(reward)
+            steps += 1
+            stack = stacker.push(frame)
+            if on_step is not None:
+                on_step(episode, frame)
+            done = terminated or truncated or (max_steps is not None and steps >= max_steps)
+        returns.append(total)
+    return returns
+
+
 def evaluate_pixel_policy(
     model: BaseAlgorithm,
     env_id: str,
@@ -257,24 +301,14 @@ def evaluate_pixel_policy(
     n_stack: int = 3,
     env_kwargs: dict | None = None,
 ) -> list[float]:
-    """Returns of ``model`` acting from stacked frames of ``env_id`` (deterministic actions)."""
+    """Returns of ``model`` on fresh episodes of ``env_id`` (see :func:`run_episodes`)."""
     import gymnasium as gym
 
     env = gym.make(env_id, **(env_kwargs or {}))
-    stacker = FrameStacker(n_stack, env.observation_space.shape)
-    returns = []
-    for episode in range(episodes):
-        stack = stacker.reset(env.reset(seed=seed + episode)[0])
-        done, total = False, 0.0
-        while not done:
-            action, _ = model.predict(stack, deterministic=True)
-            frame, reward, terminated, truncated, _ = env.step(action)
-            total += float(reward)
-            stack = stacker.push(frame)
-            done = terminated or truncated
-        returns.append(total)
-    env.close()
-    return returns
+    try:
+        return run_episodes(model, env, episodes, seed=seed, n_stack=n_stack)
+    finally:
+        env.close()
 
 
 def distill_pixel_policy(

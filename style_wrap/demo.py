@@ -1,0 +1,143 @@
+"""``style-wrap demo``: the pixel policy in the standard look, the restyled look, and the
+restyled look translated back, with a side-by-side video.
+
+Example:
+    >>> from style_wrap.demo import CONDITIONS
+    >>> list(CONDITIONS)
+    ['standard', 'restyled', 'restyled_translated']
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+
+from style_wrap.domains import render_state
+from style_wrap.errors import WeightsError
+from style_wrap.io import atomic_path, atomic_write_bytes
+from style_wrap.policy import frames_stacked, load_policy, run_episodes
+from style_wrap.wrappers import StyleTransfer
+
+__all__ = ["CONDITIONS", "DemoResult", "run_demo", "shipped_policy", "SHIPPED_TRANSLATOR"]
+
+#: The three conditions: where the policy was trained, the new look raw, and translated.
+CONDITIONS = {
+    "standard": "StyleWrap/HalfCheetah-v5",
+    "restyled": "StyleWrap/HalfCheetahRestyled-v5",
+    "restyled_translated": "StyleWrap/HalfCheetahRestyled-v5",
+}
+SHIPPED_TRANSLATOR = "halfcheetah-restyled-to-standard"
+SHIPPED_POLICY = "halfcheetah-pixel-policy.zip"
+
+
+def shipped_policy() -> Path:
+    """The shipped pixel policy's file; :class:`WeightsError` if this install has none."""
+    path = Path(str(resources.files("style_wrap.pretrained"))) / SHIPPED_POLICY
+    if not path.is_file():
+        raise WeightsError(
+            f"no shipped pixel policy at {path}; expected pretrained/"
+            f"{SHIPPED_POLICY} (or pass --policy PATH)"
+        )
+    return path
+
+
+@dataclass
+class DemoResult:
+    """Returns per condition and the two ratios against the standard look."""
+
+    returns: dict[str, list[float]] = field(default_factory=dict)
+
+    def mean(self, condition: str) -> float:
+        return float(np.mean(self.returns[condition]))
+
+    @property
+    def ratio_raw(self) -> float:
+        return self.mean("restyled") / self.mean("standard")
+
+    @property
+    def ratio_translated(self) -> float:
+        return self.mean("restyled_translated") / self.mean("standard")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "returns": self.returns,
+            "mean": {c: self.mean(c) for c in self.returns},
+            "std": {c: float(np.std(r)) for c, r in self.returns.items()},
+            "ratio_raw": self.ratio_raw,
+            "ratio_translated": self.ratio_translated,
+        }
+
+    def table(self) -> str:
+        rows = ["condition            mean return +- std"]
+        for c, r in self.returns.items():
+            rows.append(f"{c:20s} {np.mean(r):9.1f} +- {np.std(r):7.1f}  ({len(r)} episodes)")
+        rows.append(f"(b)/(a) restyled raw / standard:        {self.ratio_raw:6.3f}")
+        rows.append(f"(c)/(a) restyled translated / standard: {self.ratio_translated:6.3f}")
+        return "\n".join(rows)
+
+
+def run_demo(
+    *,
+    policy: str | os.PathLike[str] | None = None,
+    weights: str | os.PathLike[str] = SHIPPED_TRANSLATOR,
+    episodes: int = 3,
+    max_steps: int | None = None,
+    seed: int = 0,
+    device: str = "auto",
+    video: str | os.PathLike[str] | None = "demo.mp4",
+    json_path: str | os.PathLike[str] | None = None,
+    progress: bool = True,
+) -> DemoResult:
+    """Evaluate the pixel policy in the three :data:`CONDITIONS`; write the video and JSON."""
+    from tqdm.auto import tqdm
+
+    model = load_policy(policy if policy is not None else shipped_policy(), device="cpu")
+    n_stack = frames_stacked(model)
+    size = {"width": 64, "height": 64}
+    steps = episodes * (max_steps or 1000) * len(CONDITIONS)
+    bar = tqdm(total=steps, desc="demo", unit="step", disable=not progress)
+    result = DemoResult()
+    panels: list[np.ndarray] = []
+    for condition, env_id in CONDITIONS.items():
+        env: gym.Env = gym.make(env_id, **size)
+        if condition == "restyled_translated":
+            env = StyleTransfer(env, weights, device=device)
+
+        def on_step(
+            episode: int, frame: np.ndarray, env: gym.Env = env, c: str = condition
+        ) -> None:
+            bar.update(1)
+            if c == "restyled_translated" and episode == 0 and video is not None:
+                qpos = env.unwrapped.data.qpos  # type: ignore[attr-defined]
+                panels.append(
+                    np.concatenate(
+                        [
+                            render_state("restyled", qpos, **size),
+                            frame,
+                            render_state("standard", qpos, **size),
+                        ],
+                        axis=1,
+                    )
+                )
+
+        result.returns[condition] = run_episodes(
+            model, env, episodes, seed=seed, n_stack=n_stack, max_steps=max_steps, on_step=on_step
+        )
+        env.close()
+    bar.close()
+    if video is not None and panels:
+        import imageio.v3 as iio
+
+        frames = np.stack(panels).repeat(3, axis=1).repeat(3, axis=2)  # 3x: visible on screens
+        with atomic_path(video, suffix=".mp4") as tmp:
+            iio.imwrite(tmp, frames, fps=20, codec="libx264", macro_block_size=1)
+    if json_path is not None:
+        atomic_write_bytes(json_path, json.dumps(result.to_dict(), indent=2).encode())
+    return result

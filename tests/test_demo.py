@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+import json
+
+import imageio.v3 as iio
+import pytest
+from stable_baselines3 import PPO
+from stable_baselines3.common.env_util import make_vec_env
+from stable_baselines3.common.vec_env import VecFrameStack
+
+from style_wrap import WeightsError
+from style_wrap.cli import main as cli
+from style_wrap.demo import CONDITIONS, shipped_policy
+from style_wrap.nets import GeneratorConfig
+from style_wrap.weights import GeneratorSpec, list_pretrained, save_generator
+
+
+def test_demo_on_small_models(tmp_path, capsys):
+    venv = VecFrameStack(make_vec_env("StyleWrap/HalfCheetah-v5", 1), 3)
+    PPO("CnnPolicy", venv, n_steps=8, batch_size=8, seed=0, device="cpu").save(tmp_path / "p.zip")
+    spec = GeneratorSpec(GeneratorConfig(ngf=4, n_blocks=1), 64, 64, "restyled", "standard")
+    save_generator(tmp_path / "g.safetensors", spec.architecture.build(), spec)
+    code = cli(
+        [
+            "demo",
+            "--policy",
+            str(tmp_path / "p.zip"),
+            "--weights",
+            str(tmp_path / "g.safetensors"),
+            "--episodes",
+            "1",
+            "--max-steps",
+            "5",
+            "--video",
+            str(tmp_path / "demo.mp4"),
+            "--json",
+            str(tmp_path / "demo.json"),
+        ]
+    )
+    assert code == 0
+    result = json.loads((tmp_path / "demo.json").read_text())
+    assert set(result["returns"]) == set(CONDITIONS)
+    assert all(len(r) == 1 for r in result["returns"].values())
+    means = result["mean"]
+    assert result["ratio_raw"] == pytest.approx(means["restyled"] / means["standard"])
+    assert result["ratio_translated"] == pytest.approx(
+        means["restyled_translated"] / means["standard"]
+    )
+    video = iio.imread(tmp_path / "demo.mp4")
+    assert video.shape == (5, 64 * 3, 64 * 3 * 3, 3)  # restyled | translated | truth, 3x
+    assert "(c)/(a)" in capsys.readouterr().out
+
+
+@pytest.mark.skipif(
+    "halfcheetah-restyled-to-standard" in list_pretrained(), reason="the shipped files exist"
+)
+def test_demo_without_shipped_files_says_what_is_missing(tmp_path, capsys):
+    with pytest.raises(WeightsError, match="no shipped pixel policy"):
+        shipped_policy()
+    assert cli(["demo", "--video", "none", "--episodes", "1", "--max-steps", "2"]) == 2
+    assert "pretrained/halfcheetah-pixel-policy.zip" in capsys.readouterr().err
