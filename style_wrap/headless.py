@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import ctypes.util
 import os
+import sys
 from collections.abc import MutableMapping
 
 from style_wrap.errors import RenderBackendError
 
-__all__ = ["choose_gl_backend", "render_backend_error"]
+__all__ = ["choose_gl_backend", "mujoco_gl_in_use", "render_backend_error"]
 
 _LIBRARIES = {"egl": "EGL", "osmesa": "OSMesa"}
 
@@ -49,6 +50,12 @@ def choose_gl_backend(environ: MutableMapping[str, str] | None = None) -> str | 
     return None
 
 
+def mujoco_gl_in_use() -> str | None:
+    """The ``MUJOCO_GL`` value MuJoCo read when its GL module was imported (``None``: not yet)."""
+    module = sys.modules.get("mujoco.rendering.classic.gl_context")
+    return None if module is None else str(getattr(module, "_MUJOCO_GL", ""))
+
+
 def render_backend_error(cause: BaseException) -> RenderBackendError:
     """The error to raise when MuJoCo cannot create a rendering context.
 
@@ -59,6 +66,14 @@ def render_backend_error(cause: BaseException) -> RenderBackendError:
         A :class:`RenderBackendError` naming ``MUJOCO_GL`` and the backends to try.
     """
     current = os.environ.get("MUJOCO_GL", "<unset>")
+    chosen = mujoco_gl_in_use()
+    if chosen is not None and chosen != os.environ.get("MUJOCO_GL", "").strip().lower():
+        return RenderBackendError(
+            f"MuJoCo could not create an OpenGL context ({cause}): mujoco was imported before "
+            f"style_wrap, with MUJOCO_GL={chosen or '<unset>'!r}, and keeps the backend it chose "
+            f"then (MUJOCO_GL is now {current!r}). Expected style_wrap imported before mujoco "
+            "(or gymnasium's MuJoCo envs), or MUJOCO_GL=egl set before starting Python."
+        )
     return RenderBackendError(
         f"MuJoCo could not create an OpenGL context with MUJOCO_GL={current!r} ({cause}). "
         "Expected a working headless backend: set MUJOCO_GL=egl (needs libEGL, e.g. the "

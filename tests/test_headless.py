@@ -29,3 +29,30 @@ def test_the_error_names_mujoco_gl():
     err = render_backend_error(RuntimeError("no context"))
     assert isinstance(err, RenderBackendError)
     assert "MUJOCO_GL" in str(err) and "no context" in str(err) and "osmesa" in str(err)
+
+
+def test_importing_mujoco_first_without_a_backend_is_explained(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import mujoco, numpy as np, style_wrap\n"
+        "try:\n    style_wrap.render_state('standard', np.zeros(9))\n"
+        "except style_wrap.RenderBackendError as e:\n    print(e)\n"
+    )
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("MUJOCO_GL", "DISPLAY", "PYOPENGL_PLATFORM")
+    }
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=120,
+    )
+    assert "mujoco was imported before style_wrap" in out.stdout, out.stdout + out.stderr
+    assert "MUJOCO_GL=egl" in out.stdout
