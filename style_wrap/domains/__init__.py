@@ -6,6 +6,7 @@ from style_wrap.domains.envs import (
     ENV_IDS,
     CheetahPixelEnv,
     FrameRenderer,
+    body_mask,
     register_envs,
     render_state,
 )
@@ -13,6 +14,7 @@ from style_wrap.domains.mjcf import RENDER_PROFILES, RenderProfile, compile_mode
 from style_wrap.domains.styles import DOMAINS, Style, get_style, resolve_style, sample_style
 
 __all__ = [
+    "body_mask",
     "DOMAINS",
     "ENV_IDS",
     "RENDER_PROFILES",

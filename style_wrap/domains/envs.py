@@ -34,7 +34,14 @@ from style_wrap.domains.styles import Style, resolve_style
 from style_wrap.errors import StyleError
 from style_wrap.headless import render_backend_error
 
-__all__ = ["CheetahPixelEnv", "FrameRenderer", "render_state", "ENV_IDS", "register_envs"]
+__all__ = [
+    "CheetahPixelEnv",
+    "FrameRenderer",
+    "render_state",
+    "body_mask",
+    "ENV_IDS",
+    "register_envs",
+]
 
 #: The registered ids and the domain each draws.
 ENV_IDS = {
@@ -86,6 +93,19 @@ class FrameRenderer:
                 raise render_backend_error(err) from err
         self._renderer.update_scene(data, self.camera)
         return self._renderer.render()
+
+    def body_mask(self, data: mujoco.MjData) -> np.ndarray:
+        """Boolean ``(height, width)`` mask of the pixels that show a body (not the floor/sky)."""
+        self.render(data)  # opens the context if needed
+        assert self._renderer is not None
+        self._renderer.enable_segmentation_rendering()
+        try:
+            self._renderer.update_scene(data, self.camera)
+            ids, types = np.moveaxis(self._renderer.render(), -1, 0)
+        finally:
+            self._renderer.disable_segmentation_rendering()
+        geom = types == mujoco.mjtObj.mjOBJ_GEOM
+        return geom & (self.model.geom_bodyid[np.where(geom, ids, 0)] > 0)
 
     def close(self) -> None:
         """Release the GL context."""
@@ -229,6 +249,25 @@ class _StateRenderer:
 _state_renderers: dict[tuple[Any, ...], _StateRenderer] = {}
 
 
+def _state_renderer(
+    style: Any, seed: int | None, width: int, height: int, profile: str, physical: bool
+) -> _StateRenderer:
+    resolved = resolve_style(style, seed)
+    key = (
+        resolved,
+        _check_size("width", width),
+        _check_size("height", height),
+        profile,
+        bool(physical),
+    )
+    renderer = _state_renderers.get(key)
+    if renderer is None:
+        renderer = _state_renderers[key] = _StateRenderer(
+            resolved, width, height, profile, physical
+        )
+    return renderer
+
+
 def render_state(
     style: str | Style | Mapping[str, Any],
     qpos: Any,
@@ -264,20 +303,48 @@ def render_state(
     Returns:
         An ``(height, width, 3)`` uint8 frame.
     """
-    resolved = resolve_style(style, style_seed)
-    key = (
-        resolved,
-        _check_size("width", width),
-        _check_size("height", height),
-        render_profile,
-        bool(physical_geometry),
-    )
-    renderer = _state_renderers.get(key)
-    if renderer is None:
-        renderer = _StateRenderer(resolved, width, height, render_profile, physical_geometry)
-        _state_renderers[key] = renderer
+    renderer = _state_renderer(style, style_seed, width, height, render_profile, physical_geometry)
     _set_state(renderer.model, renderer.data, qpos, qvel)
     return renderer.frames.render(renderer.data)
+
+
+def body_mask(
+    style: str | Style | Mapping[str, Any],
+    qpos: Any,
+    *,
+    style_seed: int | None = None,
+    width: int = 64,
+    height: int = 64,
+    dilate: int = 1,
+) -> np.ndarray:
+    """Pixels of the cheetah's body in a frame of ``qpos``, from MuJoCo's segmentation rendering.
+
+    Example:
+        >>> import numpy as np
+        >>> mask = body_mask("standard", np.zeros(9))
+        >>> mask.shape, mask.dtype, bool(0.005 < mask.mean() < 0.3)
+        ((64, 64), dtype('bool'), True)
+
+    Args:
+        style: A domain name, a ``Style``, or a dict of style fields.
+        qpos: Joint positions, shape ``(9,)``.
+        style_seed: The seed of a ``randomized`` style.
+        width: Frame width.
+        height: Frame height.
+        dilate: Grow the mask by this many pixels (a square neighbourhood), so it covers the
+            anti-aliased edge of the body as well.
+    """
+    renderer = _state_renderer(style, style_seed, width, height, "fast", False)
+    _set_state(renderer.model, renderer.data, qpos, None)
+    mask = renderer.frames.body_mask(renderer.data)
+    for _ in range(dilate):
+        grown = mask.copy()
+        grown[1:] |= mask[:-1]
+        grown[:-1] |= mask[1:]
+        grown[:, 1:] |= grown[:, :-1].copy()
+        grown[:, :-1] |= grown[:, 1:].copy()
+        mask = grown
+    return mask
 
 
 def register_envs() -> None:
