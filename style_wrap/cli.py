@@ -156,6 +156,36 @@ def _cmd_demo(args: argparse.Namespace) -> None:
         print(f"video (restyled | translated | standard render of the same state): {video}")
 
 
+def _cmd_eval(args: argparse.Namespace) -> None:
+    import style_wrap  # noqa: F401  (registers the cheetah ids)
+    from style_wrap.evaluate import EvalConfig, evaluate_translator, markdown_table
+
+    config = EvalConfig(
+        source=args.source,
+        target=args.target,
+        sequences=args.sequences,
+        sequence_length=args.sequence_length,
+        probe_states=args.probe_states,
+        probe_steps=args.probe_steps,
+        seed=args.seed,
+    )
+    result = evaluate_translator(
+        args.weights,
+        config,
+        policy=args.policy,
+        episodes=args.episodes,
+        out=args.out,
+        device=args.device,
+    )
+    print(markdown_table(result), end="")
+    if args.json:
+        from style_wrap.io import atomic_write_bytes
+
+        atomic_write_bytes(args.json, json.dumps(result, indent=2).encode())
+    if args.out:
+        print(f"wrote {args.out}/eval.json, eval.md, grid.png (source | translated | truth)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
     parser = argparse.ArgumentParser(
@@ -181,6 +211,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", help="write returns and ratio_raw / ratio_translated here")
     p.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
     p.set_defaults(func=_cmd_demo)
+
+    p = sub.add_parser("eval", help="paired fidelity, pose, flicker (and policy) of a translator")
+    p.add_argument("--weights", default=SHIPPED_TRANSLATOR)
+    p.add_argument("--policy", help="also evaluate this pixel policy through the translator")
+    p.add_argument("--episodes", type=int, default=3, help="policy episodes per condition")
+    p.add_argument("--source", default="restyled", help="look the translator reads")
+    p.add_argument("--target", default="standard", help="look it should produce")
+    p.add_argument("--sequences", type=int, default=4)
+    p.add_argument("--sequence-length", type=int, default=50)
+    p.add_argument("--probe-states", type=int, default=2000)
+    p.add_argument("--probe-steps", type=int, default=1500)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", default="auto")
+    p.add_argument("--out", help="folder for eval.json, eval.md and grid.png")
+    p.add_argument("--json", help="also write the JSON here")
+    p.set_defaults(func=_cmd_eval)
 
     p = sub.add_parser("domains", help="draw the cheetah domains side by side into a PNG")
     p.add_argument("--out", default="domains.png", help="image file to write (default %(default)s)")

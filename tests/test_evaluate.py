@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+import json
+import math
+
+import imageio.v3 as iio
+
+from style_wrap.cli import main as cli
+from style_wrap.evaluate import REQUIRED_KEYS
+from style_wrap.nets import GeneratorConfig
+from style_wrap.weights import GeneratorSpec, save_generator
+
+
+def test_eval_on_a_tiny_generator_writes_all_outputs(tmp_path, capsys):
+    spec = GeneratorSpec(GeneratorConfig(ngf=4, n_blocks=1), 64, 64, "restyled", "standard")
+    save_generator(tmp_path / "g.safetensors", spec.architecture.build(), spec)
+    out = tmp_path / "eval"
+    code = cli(
+        [
+            "eval",
+            "--weights",
+            str(tmp_path / "g.safetensors"),
+            "--sequences",
+            "2",
+            "--sequence-length",
+            "4",
+            "--probe-states",
+            "16",
+            "--probe-steps",
+            "3",
+            "--device",
+            "cpu",
+            "--out",
+            str(out),
+            "--json",
+            str(tmp_path / "e.json"),
+        ]
+    )
+    assert code == 0
+    result = json.loads((out / "eval.json").read_text())
+    assert json.loads((tmp_path / "e.json").read_text()) == result
+    for key in REQUIRED_KEYS:
+        assert isinstance(result[key], float) and not math.isnan(result[key]), key
+    assert result["baseline_psnr"] > 0 and 0 < result["flicker_true"]
+    assert "| psnr_body |" in (out / "eval.md").read_text()
+    assert iio.imread(out / "grid.png").shape == (6 * 64, 3 * 64, 3)
+    assert "pose error" in capsys.readouterr().out
