@@ -23,8 +23,7 @@ from __future__ import annotations
 import json
 import os
 import zipfile
-from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -81,28 +80,34 @@ def read_manifest(folder: str | os.PathLike[str]) -> dict[str, Any]:
     return manifest
 
 
-def _policy_actor(policy: str, env: gym.Env, key: str | None) -> Callable[[Any], np.ndarray]:
-    if policy == "random":
-        return lambda obs: env.action_space.sample()
-    from stable_baselines3.common.base_class import BaseAlgorithm
+class _Actor:
+    """Chooses actions while collecting: random, or an SB3 policy reading stacked frames."""
 
-    from style_wrap.policy import frames_stacked, load_policy
+    def __init__(self, policy: str, env: gym.Env, key: str | None):
+        self.env, self.key, self.model = env, key, None
+        if policy != "random":
+            from style_wrap.policy import FrameStacker, frames_stacked, load_policy
 
-    model: BaseAlgorithm = load_policy(policy)
-    frame = image_space(env.observation_space).shape
-    n_stack = frames_stacked(model, frame[-1])
-    stack: deque[np.ndarray] = deque(maxlen=n_stack)
+            self.model = load_policy(policy)
+            frame = image_space(env.observation_space).shape
+            self.stacker = FrameStacker(frames_stacked(self.model, frame[-1]), frame)
 
-    def act(obs: Any) -> np.ndarray:
-        img = obs if key is None else obs[key]
-        if not stack:
-            stack.extend([np.zeros(frame, np.uint8)] * n_stack)
-        stack.append(img)
-        action, _ = model.predict(np.concatenate(list(stack), -1), deterministic=False)
+    def _image(self, obs: Any) -> np.ndarray:
+        return obs if self.key is None else obs[self.key]
+
+    def reset(self, obs: Any) -> None:
+        if self.model is not None:
+            self.stack = self.stacker.reset(self._image(obs))
+
+    def observe(self, obs: Any) -> None:
+        if self.model is not None:
+            self.stack = self.stacker.push(self._image(obs))
+
+    def act(self) -> np.ndarray:
+        if self.model is None:
+            return self.env.action_space.sample()
+        action, _ = self.model.predict(self.stack, deterministic=False)
         return action
-
-    act.reset = stack.clear  # type: ignore[attr-defined]
-    return act
 
 
 def collect(
@@ -146,7 +151,7 @@ def collect(
         key = image_key(env.observation_space)
         shape = list(image_space(env.observation_space).shape)
         manifest = _open_manifest(out, env_id, env_kwargs, shape, name)
-        act = _policy_actor(policy, env, key)
+        actor = _Actor(policy, env, key)
         rng = np.random.default_rng([seed, len(manifest["shards"])])
         env.action_space.seed(int(rng.integers(2**31)))
         physics = getattr(env.unwrapped, "data", None)
@@ -163,7 +168,7 @@ def collect(
         bar = tqdm(total=frames, desc=f"collect {env_id}", unit="frame", disable=not progress)
         buffer: dict[str, list[np.ndarray]] = {"frames": [], "qpos": [], "qvel": []}
         obs, _ = env.reset(seed=int(rng.integers(2**31)))
-        getattr(act, "reset", lambda: None)()
+        actor.reset(obs)
         added, step = 0, 0
         while added < frames:
             if step % every == 0:
@@ -176,11 +181,12 @@ def collect(
                 if len(buffer["frames"]) == shard_size or added == frames:
                     _write_shard(out, manifest, buffer, seed)
                     buffer = {k: [] for k in buffer}
-            obs, _, terminated, truncated, _ = env.step(act(obs))
+            obs, _, terminated, truncated, _ = env.step(actor.act())
+            actor.observe(obs)
             step += 1
             if terminated or truncated:
                 obs, _ = env.reset(seed=int(rng.integers(2**31)))
-                getattr(act, "reset", lambda: None)()
+                actor.reset(obs)
         bar.close()
         return manifest
     finally:
