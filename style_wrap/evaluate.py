@@ -22,18 +22,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import gymnasium as gym
 import numpy as np
 import torch
 
 from style_wrap.domains import body_mask, render_state
+from style_wrap.domains.envs import rollout_states
 from style_wrap.io import atomic_write_bytes, write_image
 from style_wrap.metrics import flicker, l1, psnr, ssim
 from style_wrap.nets import to_model_input
 from style_wrap.pose import fit_pose_regressor, pose_targets
 from style_wrap.translator import Translator
 
-__all__ = ["REQUIRED_KEYS", "EvalConfig", "rollout_states", "evaluate_translator"]
+__all__ = ["REQUIRED_KEYS", "EvalConfig", "evaluate_translator"]
 
 REQUIRED_KEYS = (
     "l1",
@@ -62,22 +62,6 @@ class EvalConfig:
     seed: int = 0
 
 
-def rollout_states(n_sequences: int, length: int, seed: int) -> np.ndarray:
-    """``(n_sequences, length, 9)`` consecutive qpos from seeded random-action rollouts."""
-    env = gym.make("StyleWrap/HalfCheetah-v5", width=8, height=8)
-    env.action_space.seed(seed)
-    out = np.zeros((n_sequences, length, 9))
-    for s in range(n_sequences):
-        env.reset(seed=seed + s)
-        for _ in range(20):  # leave the initial pose behind
-            env.step(env.action_space.sample())
-        for t in range(length):
-            env.step(env.action_space.sample())
-            out[s, t] = env.unwrapped.data.qpos
-    env.close()
-    return out
-
-
 def _render(domain: str, qpos: np.ndarray, size: int) -> np.ndarray:
     return np.stack([render_state(domain, q, width=size, height=size) for q in qpos])
 
@@ -94,7 +78,7 @@ def evaluate_translator(
     """Measure ``weights`` (source -> target look); optionally write JSON, table and grid."""
     translator = Translator(weights, device=device)
     size = config.size
-    states = rollout_states(config.sequences, config.sequence_length, config.seed)
+    states = rollout_states(config.sequences, config.sequence_length, seed=config.seed, warmup=20)
     flat = states.reshape(-1, states.shape[-1])
     source = _render(config.source, flat, size)
     truth = _render(config.target, flat, size)
@@ -115,7 +99,9 @@ def evaluate_translator(
 
     # Pose probe: trained on true target frames of other states, applied to both kinds.
     n_probe = max(1, config.probe_states // config.sequence_length)
-    probe_states = rollout_states(n_probe, config.sequence_length, config.seed + 10_000)
+    probe_states = rollout_states(
+        n_probe, config.sequence_length, seed=config.seed + 10_000, warmup=20
+    )
     probe_flat = probe_states.reshape(-1, states.shape[-1])
     probe = fit_pose_regressor(
         to_model_input(torch.from_numpy(_render(config.target, probe_flat, size))),

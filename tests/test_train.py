@@ -310,43 +310,12 @@ def test_bad_settings(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "unknown setting in" in err and "'itres'" in err
     toml.write_text(f'domain_a = "{a}"\ndomain_b = "{b}"\niters = 2\nngf = 4\nn_blocks = 1\n')
-    assert (
-        cli(
-            [
-                "train",
-                "--config",
-                str(toml),
-                "--out",
-                str(tmp_path / "r"),
-                "--name",
-                "x",
-                "--no-progress",
-                "--sample-every",
-                "0",
-            ]
-        )
-        == 0
-    )
+    run = ["train", "--config", str(toml), "--out", str(tmp_path / "r"), "--name", "x"]
+    assert cli([*run, "--no-progress", "--sample-every", "0"]) == 0
     saved = (tmp_path / "r" / "x" / "config.toml").read_text()
     assert "iters = 2" in saved and "ngf = 4" in saved
     # resuming with a setting that defines the run changed is refused
-    assert (
-        cli(
-            [
-                "train",
-                "--config",
-                str(toml),
-                "--out",
-                str(tmp_path / "r"),
-                "--name",
-                "x",
-                "--resume",
-                "--ngf",
-                "8",
-            ]
-        )
-        == 2
-    )
+    assert cli([*run, "--resume", "--ngf", "8"]) == 2
     assert "ngf" in capsys.readouterr().err
 
 

@@ -347,6 +347,33 @@ def body_mask(
     return mask
 
 
+def rollout_states(
+    n_sequences: int, length: int, *, seed: int = 0, warmup: int = 0, every: int = 1
+) -> np.ndarray:
+    """``(n_sequences, length, 9)`` qpos from seeded random-action rollouts of the cheetah.
+
+    Sequence ``i`` resets with seed ``seed + i``, skips ``warmup`` steps, then keeps the state
+    after every ``every``-th step.
+
+    Example:
+        >>> rollout_states(2, 3, seed=1, every=5).shape
+        (2, 3, 9)
+    """
+    env = CheetahPixelEnv("standard", width=8, height=8)
+    env.action_space.seed(seed)
+    out = np.zeros((n_sequences, length, env.model.nq))
+    for i in range(n_sequences):
+        env.reset(seed=seed + i)
+        for _ in range(warmup):
+            env.step(env.action_space.sample())
+        for t in range(length):
+            for _ in range(every):
+                env.step(env.action_space.sample())
+            out[i, t] = env.data.qpos
+    env.close()
+    return out
+
+
 def register_envs() -> None:
     """Register the pixel cheetah ids with gymnasium (done on ``import style_wrap``)."""
     for env_id, domain in ENV_IDS.items():

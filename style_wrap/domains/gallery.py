@@ -12,9 +12,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from style_wrap.domains.envs import CheetahPixelEnv, render_state
+from style_wrap.domains.envs import render_state, rollout_states
 
-__all__ = ["DEFAULT_ROWS", "domain_grid", "rollout_states"]
+__all__ = ["DEFAULT_ROWS", "domain_grid"]
 
 #: Standard, restyled and four randomized cheetahs.
 DEFAULT_ROWS: tuple[tuple[str, int | None], ...] = (
@@ -27,20 +27,6 @@ DEFAULT_ROWS: tuple[tuple[str, int | None], ...] = (
 )
 
 
-def rollout_states(n: int, *, seed: int = 0, every: int = 10) -> np.ndarray:
-    """``n`` joint positions from one seeded random-action rollout, one every ``every`` steps."""
-    env = CheetahPixelEnv("standard", width=8, height=8)
-    env.reset(seed=seed)
-    env.action_space.seed(seed)
-    states = []
-    while len(states) < n:
-        for _ in range(every):
-            env.step(env.action_space.sample())
-        states.append(env.data.qpos.copy())
-    env.close()
-    return np.stack(states)
-
-
 def domain_grid(
     rows: Sequence[tuple[str, int | None]] = DEFAULT_ROWS,
     *,
@@ -49,7 +35,7 @@ def domain_grid(
     seed: int = 0,
 ) -> np.ndarray:
     """An image grid: a row per (domain, style seed), a column per pose of one rollout."""
-    qpos = rollout_states(poses, seed=seed)
+    qpos = rollout_states(1, poses, seed=seed, every=10)[0]
     return np.concatenate(
         [
             np.concatenate(
