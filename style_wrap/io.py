@@ -21,6 +21,10 @@ import numpy as np
 
 __all__ = ["atomic_path", "atomic_write_bytes", "write_image"]
 
+# mkstemp makes private (0600) files; the renamed result should get the usual permissions.
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
 
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike[str], suffix: str | None = None) -> Iterator[Path]:
@@ -38,6 +42,7 @@ def atomic_path(path: str | os.PathLike[str], suffix: str | None = None) -> Iter
     os.close(fd)
     try:
         yield Path(tmp)
+        os.chmod(tmp, 0o666 & ~_UMASK)
         os.replace(tmp, target)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):

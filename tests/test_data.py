@@ -132,6 +132,17 @@ def test_interrupted_write_leaves_nothing_a_reader_takes(tmp_path):
     assert len(load_frames(out)) == 3
 
 
+def test_atomic_writes_get_ordinary_permissions(tmp_path):
+    import os
+
+    from style_wrap.io import atomic_write_bytes
+
+    atomic_write_bytes(tmp_path / "f.bin", b"x")
+    umask = os.umask(0)
+    os.umask(umask)
+    assert (tmp_path / "f.bin").stat().st_mode & 0o777 == 0o666 & ~umask
+
+
 def test_corrupt_and_inconsistent_shards(tmp_path):
     out = tmp_path / "d"
     save_frames(out, np.zeros((3, 8, 8, 3), np.uint8), name="x")
