@@ -61,12 +61,6 @@ def translate_file(
         with atomic_path(target, suffix=".npy") as tmp:
             np.save(tmp, out)
         return len(out) if frames.ndim == 4 else 1
-    try:
-        import imageio_ffmpeg  # noqa: F401
-    except ImportError:
-        raise ObservationError(
-            "video files need imageio-ffmpeg: pip install 'style-wrap[video]'"
-        ) from None
     meta = iio.immeta(source)
     fps = float(meta.get("fps", 20))
     frames = iio.imread(source)
