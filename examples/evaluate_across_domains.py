@@ -29,6 +29,7 @@ def main() -> None:
     parser.add_argument("--weights", default=SHIPPED_TRANSLATOR)
     parser.add_argument("--episodes", type=int, default=3)
     parser.add_argument("--randomized-seeds", default="1,2", help="also try these styles")
+    parser.add_argument("--max-steps", type=int, default=1000, help="episode length (default 1000)")
     args = parser.parse_args()
     torch.set_num_threads(1)
 
@@ -49,6 +50,7 @@ def main() -> None:
             )
         )
     for name, env_id, kwargs, translate in cases:
+        kwargs = {**kwargs, "max_episode_steps": args.max_steps}
         venv = make_vec_env(env_id, n_envs=1, seed=0, env_kwargs=kwargs)
         if translate:
             venv = style_wrap.VecStyleTransfer(venv, weights=args.weights)

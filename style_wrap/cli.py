@@ -63,6 +63,35 @@ def _cmd_collect(args: argparse.Namespace) -> None:
     )
 
 
+def _cmd_expert(args: argparse.Namespace) -> None:
+    import numpy as np
+    import torch
+
+    from style_wrap.policy import evaluate_expert, train_expert
+
+    torch.set_num_threads(args.threads)
+    if not args.eval_only:
+        train_expert(args.out, steps=args.steps, seed=args.seed, env_id=args.env)
+        print(f"wrote {args.out}/expert.zip and {args.out}/vecnormalize.pkl")
+    if args.episodes:
+        returns = evaluate_expert(args.out, args.episodes, seed=100, env_id=args.env)
+        shown = ", ".join(f"{r:.0f}" for r in returns)
+        print(f"expert return {np.mean(returns):.1f} +- {np.std(returns):.1f} ({shown})")
+
+
+def _cmd_distill(args: argparse.Namespace) -> None:
+    from dataclasses import fields
+
+    import torch
+
+    from style_wrap.policy import DaggerConfig, distill_pixel_policy
+
+    torch.set_num_threads(args.threads)
+    settings = {f.name: getattr(args, f.name) for f in fields(DaggerConfig)}
+    out = distill_pixel_policy(args.expert, args.out, DaggerConfig(**settings))
+    print(f"latest student: {out}/student.zip; best: {out}/best.zip; log: {out}/log.jsonl")
+
+
 def _cmd_train(args: argparse.Namespace) -> None:
     from dataclasses import fields
 
@@ -165,6 +194,7 @@ def _cmd_eval(args: argparse.Namespace) -> None:
         target=args.target,
         sequences=args.sequences,
         sequence_length=args.sequence_length,
+        states=args.states,
         probe_states=args.probe_states,
         probe_steps=args.probe_steps,
         seed=args.seed,
@@ -220,6 +250,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--target", default="standard", help="look it should produce")
     p.add_argument("--sequences", type=int, default=4)
     p.add_argument("--sequence-length", type=int, default=50)
+    p.add_argument(
+        "--states",
+        default="",
+        help="collected dataset whose recorded states to draw (default: random-action rollouts)",
+    )
     p.add_argument("--probe-states", type=int, default=2000)
     p.add_argument("--probe-steps", type=int, default=1500)
     p.add_argument("--seed", type=int, default=0)
@@ -234,12 +269,42 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--poses", type=int, default=4, help="poses per row (default %(default)s)")
     p.set_defaults(func=_cmd_domains)
 
+    p = sub.add_parser("expert", help="train a state-based PPO expert (the pixel policy's teacher)")
+    p.add_argument("--out", required=True, help="folder for expert.zip and vecnormalize.pkl")
+    p.add_argument("--steps", type=int, default=250_000, help="environment steps")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--env", default="HalfCheetah-v5", help="gymnasium id with state observations")
+    p.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
+    p.add_argument(
+        "--episodes", type=int, default=5, help="evaluation episodes afterwards (seeds 100+)"
+    )
+    p.add_argument("--eval-only", action="store_true", help="evaluate the expert in --out only")
+    p.set_defaults(func=_cmd_expert)
+
+    from dataclasses import MISSING, fields
+
+    from style_wrap.policy import DaggerConfig
+
+    p = sub.add_parser("distill", help="DAgger: a state expert into a pixel policy (resumable)")
+    p.add_argument("--expert", required=True, help="folder made by `style-wrap expert`")
+    p.add_argument("--out", required=True, help="folder for rounds, student.zip, best.zip, log")
+    for f in fields(DaggerConfig):
+        flag = "--" + f.name.replace("_", "-")
+        default = f.default if f.default is not MISSING else None
+        p.add_argument(flag, type=type(default), default=default, help="(default: %(default)s)")
+    p.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
+    p.set_defaults(func=_cmd_distill)
+
     p = sub.add_parser("collect", help="store unpaired frames of one domain for training")
     p.add_argument("--env", required=True, help="gymnasium id with image observations")
     p.add_argument("--frames", type=int, required=True, help="frames to add")
     p.add_argument("--out", required=True, help="dataset folder (created or appended to)")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--policy", default="random", help="'random' or a stable-baselines3 .zip")
+    p.add_argument(
+        "--policy",
+        default="random",
+        help="'random', an SB3 pixel-policy .zip, or a state-expert folder (style-wrap expert)",
+    )
     p.add_argument("--every", type=int, default=1, help="keep every K-th step (default 1)")
     p.add_argument("--shard-size", type=int, default=1000, help="frames per shard")
     p.add_argument("--name", help="domain name stored in the manifest (default: the env id)")

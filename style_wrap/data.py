@@ -81,16 +81,28 @@ def read_manifest(folder: str | os.PathLike[str]) -> dict[str, Any]:
 
 
 class _Actor:
-    """Chooses actions while collecting: random, or an SB3 policy reading stacked frames."""
+    """Chooses actions while collecting.
+
+    ``"random"`` samples the action space; an SB3 ``.zip`` reading images acts from stacked
+    frames; a folder holding ``expert.zip`` and ``vecnormalize.pkl`` (a state expert made by
+    :func:`style_wrap.policy.train_expert`) acts from the MuJoCo state, sampling its actions so
+    that the frames cover the expert's gait with some variety.
+    """
 
     def __init__(self, policy: str, env: gym.Env, key: str | None):
-        self.env, self.key, self.model = env, key, None
-        if policy != "random":
-            from style_wrap.policy import FrameStacker, frames_stacked, load_policy
+        self.env, self.key, self.model, self.expert = env, key, None, None
+        if policy == "random":
+            return
+        from style_wrap.policy import FrameStacker, StateExpert, frames_stacked, load_policy
 
-            self.model = load_policy(policy)
-            frame = image_space(env.observation_space).shape
-            self.stacker = FrameStacker(frames_stacked(self.model, frame[-1]), frame)
+        if Path(policy).is_dir():
+            if not hasattr(getattr(env.unwrapped, "data", None), "qpos"):
+                raise DataError(f"state expert {policy!r} needs a MuJoCo env; {env} has no state")
+            self.expert = StateExpert(policy)
+            return
+        self.model = load_policy(policy)
+        frame = image_space(env.observation_space).shape
+        self.stacker = FrameStacker(frames_stacked(self.model, frame[-1]), frame)
 
     def _image(self, obs: Any) -> np.ndarray:
         return obs if self.key is None else obs[self.key]
@@ -104,6 +116,9 @@ class _Actor:
             self.stack = self.stacker.push(self._image(obs))
 
     def act(self) -> np.ndarray:
+        if self.expert is not None:
+            data = self.env.unwrapped.data
+            return self.expert.act(data.qpos, data.qvel, deterministic=False)
         if self.model is None:
             return self.env.action_space.sample()
         action, _ = self.model.predict(self.stack, deterministic=False)
@@ -131,7 +146,8 @@ def collect(
         frames: How many frames to add.
         out: The dataset folder (created, or appended to).
         seed: Seeds the env resets and the action sampling.
-        policy: ``"random"`` or a stable-baselines3 policy file.
+        policy: ``"random"``, a stable-baselines3 pixel policy file, or a state-expert folder
+            (``expert.zip`` + ``vecnormalize.pkl``, see :func:`style_wrap.policy.train_expert`).
         env_kwargs: Keyword arguments for ``gym.make``.
         every: Keep one frame every ``every`` steps (consecutive frames are near duplicates).
         shard_size: Frames per shard file.

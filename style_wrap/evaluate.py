@@ -27,6 +27,7 @@ import torch
 
 from style_wrap.domains import body_mask, render_state
 from style_wrap.domains.envs import rollout_states
+from style_wrap.errors import DataError
 from style_wrap.io import atomic_write_bytes, write_image
 from style_wrap.metrics import flicker, l1, psnr, ssim
 from style_wrap.nets import to_model_input
@@ -60,6 +61,31 @@ class EvalConfig:
     probe_steps: int = 1500
     size: int = 64
     seed: int = 0
+    states: str = ""  # a `style-wrap collect` folder with qpos; "" = seeded random-action rollouts
+
+
+def _states(config: EvalConfig) -> np.ndarray:
+    """``(sequences, sequence_length, nq)`` evaluation states.
+
+    From ``config.states`` when set: the first ``sequences`` runs of ``sequence_length``
+    consecutive recorded states, spread evenly over the dataset (e.g. frames collected along a
+    policy's gait). Otherwise seeded random-action rollouts.
+    """
+    n, length = config.sequences, config.sequence_length
+    if not config.states:
+        return rollout_states(n, length, seed=config.seed, warmup=20)
+    from style_wrap.data import load_frames
+
+    data = load_frames(config.states)
+    if data.qpos is None:
+        raise DataError(f"{config.states}: no recorded qpos; expected frames of a MuJoCo env")
+    if len(data.qpos) < n * length:
+        raise DataError(
+            f"{config.states}: {len(data.qpos)} states; expected at least "
+            f"{n * length} (sequences x sequence_length)"
+        )
+    starts = np.linspace(0, len(data.qpos) - length, n).astype(int)
+    return np.stack([data.qpos[s : s + length] for s in starts]).astype(np.float64)
 
 
 def _render(domain: str, qpos: np.ndarray, size: int) -> np.ndarray:
@@ -78,7 +104,7 @@ def evaluate_translator(
     """Measure ``weights`` (source -> target look); optionally write JSON, table and grid."""
     translator = Translator(weights, device=device)
     size = config.size
-    states = rollout_states(config.sequences, config.sequence_length, seed=config.seed, warmup=20)
+    states = _states(config)
     flat = states.reshape(-1, states.shape[-1])
     source = _render(config.source, flat, size)
     truth = _render(config.target, flat, size)

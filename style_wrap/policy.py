@@ -20,6 +20,7 @@ from stable_baselines3 import A2C, DDPG, DQN, PPO, SAC, TD3
 from stable_baselines3.common.base_class import BaseAlgorithm
 
 from style_wrap.errors import StyleWrapError
+from style_wrap.io import atomic_path
 
 __all__ = ["ALGORITHMS", "load_policy", "PolicyError"]
 
@@ -145,6 +146,9 @@ class StateExpert:
         import pickle
 
         folder = Path(folder)
+        for name in ("expert.zip", "vecnormalize.pkl"):
+            if not (folder / name).is_file():
+                raise PolicyError(f"{folder}: no {name}; expected a folder made by train_expert")
         self.model = load_policy(folder / "expert.zip", device=device)
         # SB3 stores VecNormalize as a pickle (its own format); only our own training writes it.
         with open(folder / "vecnormalize.pkl", "rb") as f:
@@ -155,7 +159,7 @@ class StateExpert:
             normalizer.epsilon,
         )
 
-    def act(self, qpos: np.ndarray, qvel: np.ndarray) -> np.ndarray:
+    def act(self, qpos: np.ndarray, qvel: np.ndarray, deterministic: bool = True) -> np.ndarray:
         """HalfCheetah-v5's observation (qpos without x, qvel), normalised, to an action."""
         obs = np.concatenate([qpos[1:], qvel])
         obs = np.clip(
@@ -163,26 +167,62 @@ class StateExpert:
             -self.clip,
             self.clip,
         )
-        action, _ = self.model.predict(obs.astype(np.float32), deterministic=True)
+        action, _ = self.model.predict(obs.astype(np.float32), deterministic=deterministic)
         return action
+
+
+def evaluate_expert(
+    folder: str | os.PathLike[str], episodes: int, seed: int = 0, env_id: str = "HalfCheetah-v5"
+) -> list[float]:
+    """Returns of a state expert (deterministic actions) on episodes seeded ``seed + i``."""
+    import gymnasium as gym
+
+    expert = StateExpert(folder)
+    env = gym.make(env_id)
+    data = env.unwrapped.data  # type: ignore[attr-defined]
+    returns = []
+    try:
+        for i in range(episodes):
+            env.reset(seed=seed + i)
+            done, total = False, 0.0
+            while not done:
+                _, reward, terminated, truncated, _ = env.step(expert.act(data.qpos, data.qvel))
+                total += float(reward)
+                done = terminated or truncated
+            returns.append(total)
+    finally:
+        env.close()
+    return returns
 
 
 @dataclass(frozen=True)
 class DaggerConfig:
-    """Settings of the expert-to-pixels distillation (DAgger)."""
+    """Settings of the expert-to-pixels distillation (DAgger).
 
-    rounds: int = 12
+    Each round rolls out a mix of expert and student (the expert with probability
+    ``beta_decay ** round``), labels every visited frame with the expert's action, and fits the
+    student on all frames so far for ``steps_per_round`` Adam steps (one optimizer across
+    rounds). ``final_steps`` more steps at ``final_lr`` follow the last round. Batches get random
+    shifts and, with ``jitter > 0``, a per-sample colour gain of ``1 +- jitter`` and pixel noise,
+    so that the student does not hinge on exact pixel values.
+    """
+
+    rounds: int = 10
     first_frames: int = 10_000
-    frames_per_round: int = 6_000
+    frames_per_round: int = 5_000
     n_stack: int = 3
     size: int = 64
-    steps_per_round: int = 1500
+    steps_per_round: int = 2500
+    final_steps: int = 5000
     batch_size: int = 128
     lr: float = 3e-4
+    final_lr: float = 1e-4
+    jitter: float = 0.1
     beta_decay: float = 0.5
-    eval_episodes: int = 3
+    eval_episodes: int = 5
     seed: int = 0
     env_id: str = "StyleWrap/HalfCheetah-v5"
+    init: str = ""  # an SB3 pixel policy .zip to start from (e.g. the shipped one); "" = fresh
 
 
 def _student(config: DaggerConfig, device: str) -> BaseAlgorithm:
@@ -229,26 +269,42 @@ def _rollout(
     return np.stack(obs_list), np.stack(act_list).astype(np.float32), returns
 
 
+def _augment(obs: Any, config: DaggerConfig, rng: np.random.Generator) -> Any:
+    """Random shifts (replicate-pad 4, crop back) per sample, then colour gain and noise."""
+    import torch
+
+    n, size = obs.shape[0], config.size
+    padded = torch.nn.functional.pad(obs, (4, 4, 4, 4), mode="replicate")
+    dx, dy = rng.integers(0, 9, (2, n))
+    obs = torch.stack([padded[i, :, dy[i] : dy[i] + size, dx[i] : dx[i] + size] for i in range(n)])
+    if config.jitter > 0:
+        channels = obs.shape[1]
+        gain = 1 + config.jitter * (2 * torch.rand(n, 3, 1, 1) - 1)
+        gain = gain.repeat(1, channels // 3, 1, 1)  # the same gain for every stacked frame
+        noise = torch.randn_like(obs) * (255 * config.jitter / 10)
+        obs = (obs * gain.to(obs.device) + noise).clamp(0, 255)
+    return obs
+
+
 def _fit(
     student: BaseAlgorithm,
+    optimizer: Any,
     frames: np.ndarray,
     actions: np.ndarray,
+    steps: int,
     config: DaggerConfig,
     rng: np.random.Generator,
 ) -> float:
+    """``steps`` Adam steps of behaviour cloning (MSE on the policy's mean action)."""
     import torch
 
     policy = student.policy
     policy.set_training_mode(True)
-    optimizer = torch.optim.Adam(policy.parameters(), lr=config.lr)
     losses = []
-    for _ in range(config.steps_per_round):
+    for _ in range(steps):
         index = rng.integers(0, len(frames), config.batch_size)
         obs = torch.from_numpy(frames[index]).permute(0, 3, 1, 2).float().to(policy.device)
-        # Random shifts (pad 4, crop back), the standard augmentation for pixel policies.
-        obs = torch.nn.functional.pad(obs, (4, 4, 4, 4), mode="replicate")
-        dx, dy = rng.integers(0, 9, 2)
-        obs = obs[:, :, dy : dy + config.size, dx : dx + config.size]
+        obs = _augment(obs, config, rng)
         target = torch.from_numpy(actions[index]).to(policy.device)
         mean = policy.get_distribution(obs).distribution.mean
         loss = torch.nn.functional.mse_loss(mean, target)
@@ -321,47 +377,52 @@ def distill_pixel_policy(
 
     Each round's labelled frames go to ``out/round_NN.npz`` and the student after it to
     ``out/student.zip`` (both written atomically), with a line in ``out/log.jsonl``; a rerun
-    continues after the last finished round.
+    continues after the last finished round. The student that scored best over
+    ``eval_episodes`` fresh episodes (rounds and the final fit) is kept as ``out/best.zip``.
+    Returns ``out``.
     """
     import gymnasium as gym
-
-    from style_wrap.io import atomic_path
+    import torch
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     expert = StateExpert(expert_dir, device=device)
     student = _student(config, device)
-    done = sorted(out.glob("round_*.npz"))
+    log = (
+        [json.loads(line) for line in (out / "log.jsonl").read_text().splitlines()]
+        if (out / "log.jsonl").is_file()
+        else []
+    )
+    done = sorted(out.glob("round_*.npz"))[: len([r for r in log if r["round"] >= 0])]
     if done and (out / "student.zip").is_file():
         student = PPO.load(out / "student.zip", env=student.get_env(), device=device)
+    elif config.init:
+        start = load_policy(config.init, device=device)
+        if start.observation_space != student.observation_space:
+            raise PolicyError(
+                f"init policy {config.init} reads {start.observation_space}; expected "
+                f"{student.observation_space} (n_stack {config.n_stack}, size {config.size})"
+            )
+        student.policy.load_state_dict(start.policy.state_dict())
+    best = max((r["student_mean"] for r in log), default=-np.inf)
+    optimizer = torch.optim.Adam(student.policy.parameters(), lr=config.lr)
     env = gym.make(config.env_id, width=config.size, height=config.size)
     frames = [np.load(p)["frames"] for p in done]
     actions = [np.load(p)["actions"] for p in done]
-    for r in range(len(done), config.rounds):
-        rng = np.random.default_rng([config.seed, r])
-        beta = config.beta_decay**r if r else 1.0
-        n = config.first_frames if r == 0 else config.frames_per_round
-        new_frames, new_actions, returns = _rollout(
-            env, expert, None if r == 0 else student, n, beta, config, rng
-        )
-        with atomic_path(out / f"round_{r:02d}.npz", suffix=".npz") as tmp:
-            with open(tmp, "wb") as f:
-                np.savez(f, frames=new_frames, actions=new_actions)
-        frames.append(new_frames)
-        actions.append(new_actions)
-        loss = _fit(student, np.concatenate(frames), np.concatenate(actions), config, rng)
-        with atomic_path(out / "student.zip", suffix=".zip") as tmp:
-            student.save(tmp)
+
+    def finish(label: int, loss: float, beta: float, returns: list[float]) -> None:
+        nonlocal best
+        _save(student, out / "student.zip")
         scores = evaluate_pixel_policy(
             student,
             config.env_id,
             config.eval_episodes,
-            seed=1000 + r,
+            seed=1000,  # the same episodes every time, so rounds compare fairly
             n_stack=config.n_stack,
             env_kwargs={"width": config.size, "height": config.size},
         )
         record = {
-            "round": r,
+            "round": label,
             "beta": beta,
             "frames": int(sum(len(f) for f in frames)),
             "bc_loss": loss,
@@ -369,8 +430,50 @@ def distill_pixel_policy(
             "student_returns": scores,
             "student_mean": float(np.mean(scores)),
         }
+        if record["student_mean"] > best:
+            best = record["student_mean"]
+            _save(student, out / "best.zip")
         with open(out / "log.jsonl", "a") as f:
             f.write(json.dumps(record) + "\n")
         print(json.dumps(record), flush=True)
-    env.close()
+
+    try:
+        for r in range(len(done), config.rounds):
+            rng = np.random.default_rng([config.seed, r])
+            beta = config.beta_decay**r if r else 1.0
+            n = config.first_frames if r == 0 else config.frames_per_round
+            new_frames, new_actions, returns = _rollout(
+                env, expert, None if r == 0 else student, n, beta, config, rng
+            )
+            with atomic_path(out / f"round_{r:02d}.npz", suffix=".npz") as tmp:
+                with open(tmp, "wb") as f:
+                    np.savez(f, frames=new_frames, actions=new_actions)
+            frames.append(new_frames)
+            actions.append(new_actions)
+            all_frames, all_actions = np.concatenate(frames), np.concatenate(actions)
+            loss = _fit(
+                student, optimizer, all_frames, all_actions, config.steps_per_round, config, rng
+            )
+            finish(r, loss, beta, returns)
+        if config.final_steps and not any(r["round"] < 0 for r in log):
+            rng = np.random.default_rng([config.seed, config.rounds])
+            for group in optimizer.param_groups:
+                group["lr"] = config.final_lr
+            loss = _fit(
+                student,
+                optimizer,
+                np.concatenate(frames),
+                np.concatenate(actions),
+                config.final_steps,
+                config,
+                rng,
+            )
+            finish(-1, loss, 0.0, [])
+    finally:
+        env.close()
     return out
+
+
+def _save(model: BaseAlgorithm, path: Path) -> None:
+    with atomic_path(path, suffix=".zip") as tmp:
+        model.save(tmp)

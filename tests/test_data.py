@@ -94,6 +94,23 @@ def test_collect_with_a_stacked_frame_policy(tmp_path):
     assert load_frames(tmp_path / "d").frames.shape == (4, 36, 36, 3)
 
 
+def test_collect_along_a_state_expert(tmp_path):
+    from style_wrap.policy import PolicyError, train_expert
+
+    expert = train_expert(tmp_path / "expert", steps=512)
+    kwargs = dict(env_kwargs=SMALL, seed=3, progress=False)
+    collect("StyleWrap/HalfCheetahRestyled-v5", 12, tmp_path / "e", policy=str(expert), **kwargs)
+    collect("StyleWrap/HalfCheetahRestyled-v5", 12, tmp_path / "r", **kwargs)
+    by_expert, by_random = load_frames(tmp_path / "e"), load_frames(tmp_path / "r")
+    assert by_expert.frames.shape == (12, 16, 16, 3) and by_expert.qpos.shape == (12, 9)
+    # same seed, same first state; the actions, and so the states after it, differ
+    np.testing.assert_array_equal(by_expert.qpos[0], by_random.qpos[0])
+    assert not np.allclose(by_expert.qpos[1:], by_random.qpos[1:])
+    (expert / "vecnormalize.pkl").unlink()
+    with pytest.raises(PolicyError, match="no vecnormalize.pkl"):
+        collect("StyleWrap/HalfCheetah-v5", 2, tmp_path / "x", policy=str(expert), **kwargs)
+
+
 def test_dict_observation_with_pixels(tmp_path):
     env = gym.wrappers.AddRenderObservation(
         gym.make("StyleWrap/HalfCheetah-v5", render_mode="rgb_array", **SMALL), render_only=False

@@ -45,3 +45,27 @@ def test_eval_on_a_tiny_generator_writes_all_outputs(tmp_path, capsys):
     assert "| psnr_body |" in (out / "eval.md").read_text()
     assert iio.imread(out / "grid.png").shape == (6 * 64, 3 * 64, 3)
     assert "pose error" in capsys.readouterr().out
+
+
+def test_eval_states_from_a_collected_dataset(tmp_path):
+    import numpy as np
+    import pytest
+
+    from style_wrap import DataError
+    from style_wrap.data import collect, load_frames
+    from style_wrap.evaluate import EvalConfig, _states
+
+    collect(
+        "StyleWrap/HalfCheetah-v5",
+        20,
+        tmp_path / "d",
+        env_kwargs={"width": 16, "height": 16},
+        progress=False,
+    )
+    qpos = load_frames(tmp_path / "d").qpos
+    states = _states(EvalConfig(sequences=2, sequence_length=5, states=str(tmp_path / "d")))
+    assert states.shape == (2, 5, 9)
+    np.testing.assert_array_equal(states[0], qpos[:5])  # runs of consecutive recorded states
+    np.testing.assert_array_equal(states[1], qpos[15:20])
+    with pytest.raises(DataError, match="20 states; expected at least 60"):
+        _states(EvalConfig(sequences=3, sequence_length=20, states=str(tmp_path / "d")))

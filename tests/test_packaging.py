@@ -48,7 +48,14 @@ def test_wheel_ships_pretrained_files(tmp_path):
     (wheel,) = (tmp_path / "dist").glob("style_wrap-*.whl")
     site = tmp_path / "site"
     with zipfile.ZipFile(wheel) as z:
-        assert "style_wrap/pretrained/tiny-x-to-y.safetensors" in z.namelist()
+        names = set(z.namelist())
+        assert "style_wrap/pretrained/tiny-x-to-y.safetensors" in names
+        shipped = {
+            f"style_wrap/pretrained/{p.relative_to(ROOT / 'pretrained').as_posix()}"
+            for p in (ROOT / "pretrained").rglob("*")
+            if p.is_file() and "__pycache__" not in p.parts
+        }
+        assert shipped <= names, shipped - names  # weights, policy, model card, recipe
         z.extractall(site)
     # This test runs beside an editable install of the source tree; drop its import hook so
     # the extracted wheel is what gets imported, as on a user's machine.

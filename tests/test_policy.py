@@ -5,6 +5,7 @@ import json
 import gymnasium as gym
 import numpy as np
 import pytest
+import torch
 from stable_baselines3 import SAC
 from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.vec_env import VecFrameStack
@@ -58,16 +59,47 @@ def test_dagger_rounds_resume(tmp_path):
         batch_size=8,
         eval_episodes=1,
         size=36,
+        final_steps=0,
     )
     distill_pixel_policy(tmp_path / "expert", tmp_path / "dagger", config)
     distill_pixel_policy(tmp_path / "expert", tmp_path / "dagger", config)  # nothing left to do
     log = (tmp_path / "dagger" / "log.jsonl").read_text().splitlines()
     assert len(log) == 1 and json.loads(log[0])["frames"] == 40
-    longer = DaggerConfig(**{**config.__dict__, "rounds": 2})
+    longer = DaggerConfig(**{**config.__dict__, "rounds": 2, "final_steps": 2})
     distill_pixel_policy(tmp_path / "expert", tmp_path / "dagger", longer)  # resumes at round 1
+    distill_pixel_policy(tmp_path / "expert", tmp_path / "dagger", longer)  # all done
     log = [
         json.loads(line) for line in (tmp_path / "dagger" / "log.jsonl").read_text().splitlines()
     ]
-    assert [r["round"] for r in log] == [0, 1] and log[1]["frames"] == 60
+    # rounds 0 and 1, then the final fit (logged as round -1), each evaluated once
+    assert [r["round"] for r in log] == [0, 1, -1] and log[1]["frames"] == 60
+    best = max(log, key=lambda r: r["student_mean"])
+    assert (tmp_path / "dagger" / "best.zip").is_file()
+    assert best["student_mean"] == max(r["student_mean"] for r in log)
     student = load_policy(tmp_path / "dagger" / "student.zip")
     assert student.observation_space.shape in ((9, 36, 36), (36, 36, 9))
+
+    # A new distillation can start from an existing student (lr 0: it stays that student).
+    warm = DaggerConfig(
+        **{**config.__dict__, "init": str(tmp_path / "dagger" / "student.zip"), "lr": 0.0}
+    )
+    distill_pixel_policy(tmp_path / "expert", tmp_path / "warm", warm)
+    again = load_policy(tmp_path / "warm" / "student.zip")
+    for a, b in zip(student.policy.parameters(), again.policy.parameters()):
+        assert torch.equal(a, b)
+    wrong = DaggerConfig(**{**warm.__dict__, "size": 40})
+    with pytest.raises(PolicyError, match="expected Box"):
+        distill_pixel_policy(tmp_path / "expert", tmp_path / "wrong", wrong)
+
+
+def test_expert_cli_trains_then_evaluates(tmp_path, capsys):
+    from style_wrap.cli import main as cli
+
+    assert cli(["expert", "--out", str(tmp_path / "e"), "--steps", "512", "--episodes", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "wrote" in out and "expert return" in out
+    assert cli(["expert", "--out", str(tmp_path / "e"), "--eval-only", "--episodes", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "wrote" not in out and out.count(",") == 1  # two episode returns
+    assert cli(["expert", "--out", str(tmp_path / "none"), "--eval-only"]) == 2
+    assert "no expert.zip" in capsys.readouterr().err

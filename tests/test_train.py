@@ -262,6 +262,37 @@ def test_export_then_load_gives_identical_outputs(tmp_path):
         torch.testing.assert_close(half(x), reference(x), atol=0.02, rtol=0)
 
 
+def test_warm_start_from_exported_generators(tmp_path):
+    a, b = make_domains(tmp_path, n=16)
+    first = train(TrainConfig(domain_a=a, domain_b=b, out=str(tmp_path), name="r", iters=3, **TINY))
+    init = {k: str(first / EXPORTS[k]) for k in ("g_ab", "g_ba")}
+    # lr 0: the generators stay exactly the weights they started from
+    warm = TrainConfig(
+        domain_a=a,
+        domain_b=b,
+        out=str(tmp_path),
+        name="w",
+        iters=2,
+        lr=0.0,
+        init_g_ab=init["g_ab"],
+        init_g_ba=init["g_ba"],
+        **TINY,
+    )
+    second = train(warm)
+    for key in EXPORTS.values():
+        g1, _ = load_generator(first / key)
+        g2, _ = load_generator(second / key)
+        for p, q in zip(g1.parameters(), g2.parameters()):
+            assert torch.equal(p, q)
+    swapped = warm.replace(name="s", init_g_ab=init["g_ba"], init_g_ba="")
+    with pytest.warns(UserWarning, match="translates B -> A; this run's g_ab translates A -> B"):
+        train(swapped)
+    wider = warm.replace(name="x", ngf=8)
+    with pytest.raises(ConfigError, match="architecture .*ngf=4.*expected .*ngf=8"):
+        train(wider)
+    assert not (tmp_path / "x").exists()  # rejected before any run folder is made
+
+
 def test_bad_data_gives_clear_errors_and_leaves_no_run(tmp_path, capsys):
     a, b = make_domains(tmp_path, n=8)
     out = tmp_path / "runs"

@@ -23,9 +23,12 @@ import os
 import sys
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from style_wrap.errors import ConfigError
+
+if TYPE_CHECKING:
+    from style_wrap.nets import GeneratorConfig
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -91,6 +94,12 @@ class TrainConfig:
     )
     pose_steps: int = _f(2000, "Training steps of each pose regressor (with lambda_pose > 0).")
     pose_width: int = _f(32, "Width of the pose regressors.")
+    init_g_ab: str = _f(
+        "",
+        "Start G_AB from these exported weights (a .safetensors path or a shipped name, e.g. "
+        "halfcheetah-restyled-to-standard); the architecture must match.",
+    )
+    init_g_ba: str = _f("", "Start G_BA from these exported weights (see init_g_ab).")
     pool_size: int = _f(50, "Image history pool per domain (0 disables).")
     lr: float = _f(2e-4, "Adam learning rate.")
     beta1: float = _f(0.5, "Adam beta1.")
@@ -141,6 +150,13 @@ class TrainConfig:
         for name in ("beta1", "beta2", "decay_start"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ConfigError(f"setting {name} = {getattr(self, name)!r}; expected in [0, 1]")
+
+    @property
+    def generator(self) -> GeneratorConfig:
+        """The generators' architecture these settings describe."""
+        from style_wrap.nets import GeneratorConfig
+
+        return GeneratorConfig(ngf=self.ngf, n_blocks=self.n_blocks, upsample=self.upsample)
 
     @property
     def identity_weight(self) -> float:

@@ -14,6 +14,7 @@ import math
 import os
 import signal
 import time
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -154,6 +155,7 @@ def train(config: TrainConfig, given: set[str] | None = None) -> Path:
                 "or another --name"
             )
     data_a, data_b = _load_domains(config)  # before any folder is made: bad data leaves none
+    init_states = _init_states(config, (data_a.name, data_b.name))  # likewise bad init weights
     if config.threads:
         torch.set_num_threads(config.threads)
     device = resolve_device(config.device)
@@ -165,7 +167,7 @@ def train(config: TrainConfig, given: set[str] | None = None) -> Path:
             dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
     writer = RunWriter(run_dir, config, dist_info.is_main, CHECKPOINT)
     try:
-        return _train(config, run_dir, data_a, data_b, device, dist_info, writer)
+        return _train(config, run_dir, data_a, data_b, device, dist_info, writer, init_states)
     finally:
         writer.close()
         if dist_info.world > 1 and dist.is_initialized():
@@ -180,6 +182,7 @@ def _train(
     device: torch.device,
     dist_info: DistInfo,
     writer: RunWriter,
+    init_states: dict[str, dict[str, Any]],
 ) -> Path:
     h, w = data_a.frames.shape[1:3]
     use_pose = config.lambda_pose > 0
@@ -199,6 +202,8 @@ def _train(
         ),
     }
     checkpoint = run_dir / CHECKPOINT
+    for key, state in init_states.items():
+        getattr(model, key).load_state_dict(state)
     if config.resume and checkpoint.is_file():
         state = torch.load(checkpoint, map_location="cpu", weights_only=True)
         model.load_state_dict(state["model"])
@@ -271,6 +276,33 @@ def _train(
     if dist_info.is_main:
         _export(run_dir, {k: model.nets[k] for k in EXPORTS}, names, (h, w), model.step, config)
     return run_dir
+
+
+def _init_states(config: TrainConfig, names: tuple[str, str]) -> dict[str, dict[str, Any]]:
+    """The weights named by ``init_g_ab`` / ``init_g_ba``, checked against the run's settings."""
+    from style_wrap.weights import load_generator
+
+    states = {}
+    for key, path, (source, target) in (
+        ("g_ab", config.init_g_ab, names),
+        ("g_ba", config.init_g_ba, names[::-1]),
+    ):
+        if not path:
+            continue
+        net, spec = load_generator(path)
+        if spec.architecture != config.generator:
+            raise ConfigError(
+                f"init_{key} {path}: architecture {spec.architecture}; expected "
+                f"{config.generator} (the run's ngf, n_blocks, upsample)"
+            )
+        if (spec.domain_from, spec.domain_to) != (source, target):
+            warnings.warn(
+                f"init_{key} {path} translates {spec.domain_from} -> {spec.domain_to}; "
+                f"this run's {key} translates {source} -> {target}",
+                stacklevel=3,
+            )
+        states[key] = net.state_dict()
+    return states
 
 
 def _any_rank(flag: bool, dist_info: DistInfo) -> bool:

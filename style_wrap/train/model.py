@@ -232,8 +232,7 @@ class CycleGAN:
 
     @property
     def generator_config(self) -> GeneratorConfig:
-        c = self.config
-        return GeneratorConfig(ngf=c.ngf, n_blocks=c.n_blocks, upsample=c.upsample)
+        return self.config.generator
 
     @property
     def nets(self) -> dict[str, nn.Module]:
