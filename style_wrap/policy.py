@@ -379,7 +379,8 @@ def distill_pixel_policy(
     ``out/student.zip`` (both written atomically), with a line in ``out/log.jsonl``; a rerun
     continues after the last finished round. The student that scored best over
     ``eval_episodes`` fresh episodes (rounds and the final fit) is kept as ``out/best.zip``.
-    Returns ``out``.
+    Rerun with more ``rounds`` to continue a finished distillation: the new rounds, then a new
+    final fit. Returns ``out``.
     """
     import gymnasium as gym
     import torch
@@ -455,7 +456,9 @@ def distill_pixel_policy(
                 student, optimizer, all_frames, all_actions, config.steps_per_round, config, rng
             )
             finish(r, loss, beta, returns)
-        if config.final_steps and not any(r["round"] < 0 for r in log):
+        total = int(sum(len(f) for f in frames))
+        finished = any(r["round"] < 0 and r["frames"] == total for r in log)
+        if config.final_steps and not finished:  # again after more rounds were added
             rng = np.random.default_rng([config.seed, config.rounds])
             for group in optimizer.param_groups:
                 group["lr"] = config.final_lr

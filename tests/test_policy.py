@@ -73,6 +73,12 @@ def test_dagger_rounds_resume(tmp_path):
     ]
     # rounds 0 and 1, then the final fit (logged as round -1), each evaluated once
     assert [r["round"] for r in log] == [0, 1, -1] and log[1]["frames"] == 60
+    more = DaggerConfig(**{**longer.__dict__, "rounds": 3})
+    distill_pixel_policy(tmp_path / "expert", tmp_path / "dagger", more)  # round 2, final again
+    log = [
+        json.loads(line) for line in (tmp_path / "dagger" / "log.jsonl").read_text().splitlines()
+    ]
+    assert [r["round"] for r in log] == [0, 1, -1, 2, -1] and log[-1]["frames"] == 80
     best = max(log, key=lambda r: r["student_mean"])
     assert (tmp_path / "dagger" / "best.zip").is_file()
     assert best["student_mean"] == max(r["student_mean"] for r in log)

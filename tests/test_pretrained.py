@@ -10,7 +10,8 @@ import pytest
 
 from style_wrap.cli import main as cli
 from style_wrap.demo import CONDITIONS, SHIPPED_TRANSLATOR, shipped_policy
-from style_wrap.domains import body_mask, render_state, rollout_states
+from style_wrap.domains import body_mask, render_state
+from style_wrap.domains.envs import rollout_states
 from style_wrap.metrics import l1
 from style_wrap.policy import frames_stacked, load_policy
 from style_wrap.translator import Translator
