@@ -52,12 +52,22 @@ for d in restyled standard; do
   fi
 done
 train "$here/finetune.toml" restyled-to-standard-ft
+
+# 6. Stage 3: frames of the floor only (3000 per domain, new seeds), warm start from stage 2.
+for d in restyled standard; do
+  env=StyleWrap/HalfCheetah-v5; seed=22
+  if [ "$d" = restyled ]; then env=StyleWrap/HalfCheetahRestyled-v5; seed=21; fi
+  [ -f "data/$d-onfloor/manifest.json" ] || style-wrap collect --env "$env" --frames 3000 \
+    --seed "$seed" --policy expert --out "data/$d-onfloor" --name "$d" "${size[@]}" \
+    --env-kwarg max_episode_steps=150
+done
+train "$here/finetune2.toml" restyled-to-standard-ft2
 wait "$distill"
 
-# 6. The shipped names.
+# 7. The shipped names.
 mkdir -p shipped
-cp runs/restyled-to-standard-ft/generator_a2b.safetensors shipped/halfcheetah-restyled-to-standard.safetensors
-cp runs/restyled-to-standard-ft/generator_b2a.safetensors shipped/halfcheetah-standard-to-restyled.safetensors
+cp runs/restyled-to-standard-ft2/generator_a2b.safetensors shipped/halfcheetah-restyled-to-standard.safetensors
+cp runs/restyled-to-standard-ft2/generator_b2a.safetensors shipped/halfcheetah-standard-to-restyled.safetensors
 cp dagger/best.zip shipped/halfcheetah-pixel-policy.zip
 style-wrap demo --policy shipped/halfcheetah-pixel-policy.zip \
   --weights shipped/halfcheetah-restyled-to-standard.safetensors --episodes 5 --json shipped/demo.json
