@@ -389,11 +389,7 @@ def distill_pixel_policy(
     out.mkdir(parents=True, exist_ok=True)
     expert = StateExpert(expert_dir, device=device)
     student = _student(config, device)
-    log = (
-        [json.loads(line) for line in (out / "log.jsonl").read_text().splitlines()]
-        if (out / "log.jsonl").is_file()
-        else []
-    )
+    log = _read_log(out / "log.jsonl")
     done = sorted(out.glob("round_*.npz"))[: len([r for r in log if r["round"] >= 0])]
     if done and (out / "student.zip").is_file():
         student = PPO.load(out / "student.zip", env=student.get_env(), device=device)
@@ -475,6 +471,25 @@ def distill_pixel_policy(
     finally:
         env.close()
     return out
+
+
+def _read_log(path: Path) -> list[dict[str, Any]]:
+    """The records of a distillation log.
+
+    A last line torn by an interruption is dropped (the round it described is redone) and the
+    file rewritten without it, atomically, so that later lines append to whole ones.
+    """
+    if not path.is_file():
+        return []
+    lines = path.read_text().splitlines()
+    records = [json.loads(line) for line in lines[:-1]]
+    try:
+        records += [json.loads(line) for line in lines[-1:]]
+    except json.JSONDecodeError:
+        from style_wrap.io import atomic_write_bytes
+
+        atomic_write_bytes(path, "".join(json.dumps(r) + "\n" for r in records).encode())
+    return records
 
 
 def _save(model: BaseAlgorithm, path: Path) -> None:

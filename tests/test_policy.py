@@ -73,6 +73,8 @@ def test_dagger_rounds_resume(tmp_path):
     ]
     # rounds 0 and 1, then the final fit (logged as round -1), each evaluated once
     assert [r["round"] for r in log] == [0, 1, -1] and log[1]["frames"] == 60
+    with open(tmp_path / "dagger" / "log.jsonl", "a") as f:
+        f.write('{"round": 2, "be')  # a line torn by an interruption: that round is redone
     more = DaggerConfig(**{**longer.__dict__, "rounds": 3})
     distill_pixel_policy(tmp_path / "expert", tmp_path / "dagger", more)  # round 2, final again
     log = [
