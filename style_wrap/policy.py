@@ -203,8 +203,12 @@ class DaggerConfig:
     ``beta_decay ** round``), labels every visited frame with the expert's action, and fits the
     student on all frames so far for ``steps_per_round`` Adam steps (one optimizer across
     rounds). ``final_steps`` more steps at ``final_lr`` follow the last round. Batches get random
-    shifts and, with ``jitter > 0``, a per-sample colour gain of ``1 +- jitter`` and pixel noise,
-    so that the student does not hinge on exact pixel values.
+    shifts of up to ``shift`` pixels (0: none; the camera tracks the body, so its place in the
+    frame tells its height) and, with ``jitter > 0``, a per-sample colour gain of
+    ``1 +- jitter`` and pixel noise, so that the student does not hinge on exact pixel values.
+    ``frames_from`` names an earlier distillation whose labelled frames join every fit; with
+    ``rounds=0`` and ``init`` that is a refit of an existing student on those frames
+    (``final_steps`` at ``final_lr``).
     """
 
     rounds: int = 10
@@ -218,11 +222,13 @@ class DaggerConfig:
     lr: float = 3e-4
     final_lr: float = 1e-4
     jitter: float = 0.1
+    shift: int = 4
     beta_decay: float = 0.5
     eval_episodes: int = 5
     seed: int = 0
     env_id: str = "StyleWrap/HalfCheetah-v5"
     init: str = ""  # an SB3 pixel policy .zip to start from (e.g. the shipped one); "" = fresh
+    frames_from: str = ""  # an earlier distillation folder whose labelled rounds join every fit
 
 
 def _student(config: DaggerConfig, device: str) -> BaseAlgorithm:
@@ -270,13 +276,16 @@ def _rollout(
 
 
 def _augment(obs: Any, config: DaggerConfig, rng: np.random.Generator) -> Any:
-    """Random shifts (replicate-pad 4, crop back) per sample, then colour gain and noise."""
+    """Random shifts (replicate-pad ``shift``, crop back) per sample, then colour gain and noise."""
     import torch
 
-    n, size = obs.shape[0], config.size
-    padded = torch.nn.functional.pad(obs, (4, 4, 4, 4), mode="replicate")
-    dx, dy = rng.integers(0, 9, (2, n))
-    obs = torch.stack([padded[i, :, dy[i] : dy[i] + size, dx[i] : dx[i] + size] for i in range(n)])
+    n, size, pad = obs.shape[0], config.size, config.shift
+    if pad > 0:
+        padded = torch.nn.functional.pad(obs, (pad, pad, pad, pad), mode="replicate")
+        dx, dy = rng.integers(0, 2 * pad + 1, (2, n))
+        obs = torch.stack(
+            [padded[i, :, dy[i] : dy[i] + size, dx[i] : dx[i] + size] for i in range(n)]
+        )
     if config.jitter > 0:
         channels = obs.shape[1]
         gain = 1 + config.jitter * (2 * torch.rand(n, 3, 1, 1) - 1)
@@ -404,8 +413,13 @@ def distill_pixel_policy(
     best = max((r["student_mean"] for r in log), default=-np.inf)
     optimizer = torch.optim.Adam(student.policy.parameters(), lr=config.lr)
     env = gym.make(config.env_id, width=config.size, height=config.size)
-    frames = [np.load(p)["frames"] for p in done]
-    actions = [np.load(p)["actions"] for p in done]
+    if config.frames_from and Path(config.frames_from).resolve() == out.resolve():
+        raise PolicyError(
+            f"frames_from {config.frames_from!r} is the output folder; expected another folder"
+        )
+    borrowed = _borrowed_rounds(config)
+    frames = [np.load(p)["frames"] for p in [*borrowed, *done]]
+    actions = [np.load(p)["actions"] for p in [*borrowed, *done]]
 
     def finish(label: int, loss: float, beta: float, returns: list[float]) -> None:
         nonlocal best
@@ -453,6 +467,8 @@ def distill_pixel_policy(
             )
             finish(r, loss, beta, returns)
         total = int(sum(len(f) for f in frames))
+        if not total:
+            raise PolicyError(f"rounds={config.rounds} and no frames_from: nothing to fit")
         finished = any(r["round"] < 0 and r["frames"] == total for r in log)
         if config.final_steps and not finished:  # again after more rounds were added
             rng = np.random.default_rng([config.seed, config.rounds])
@@ -471,6 +487,27 @@ def distill_pixel_policy(
     finally:
         env.close()
     return out
+
+
+def _borrowed_rounds(config: DaggerConfig) -> list[Path]:
+    """The labelled rounds of ``config.frames_from``, checked against the student's input."""
+    if not config.frames_from:
+        return []
+    rounds = sorted(Path(config.frames_from).glob("round_*.npz"))
+    if not rounds:
+        raise PolicyError(
+            f"frames_from {config.frames_from!r} holds no round_*.npz; "
+            "expected a folder made by `style-wrap distill`"
+        )
+    expected = (config.size, config.size, 3 * config.n_stack)
+    with np.load(rounds[0]) as first:
+        shape = first["frames"].shape[1:]
+    if shape != expected:
+        raise PolicyError(
+            f"frames_from {config.frames_from!r} holds frames of shape {shape}; expected "
+            f"{expected} (size {config.size}, n_stack {config.n_stack})"
+        )
+    return rounds
 
 
 def _read_log(path: Path) -> list[dict[str, Any]]:

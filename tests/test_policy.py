@@ -99,6 +99,33 @@ def test_dagger_rounds_resume(tmp_path):
     with pytest.raises(PolicyError, match="expected Box"):
         distill_pixel_policy(tmp_path / "expert", tmp_path / "wrong", wrong)
 
+    # A refit: no new rounds, the student fitted again on an earlier distillation's frames.
+    refit = DaggerConfig(
+        **{
+            **config.__dict__,
+            "rounds": 0,
+            "final_steps": 2,
+            "shift": 0,
+            "init": str(tmp_path / "dagger" / "student.zip"),
+            "frames_from": str(tmp_path / "dagger"),
+        }
+    )
+    distill_pixel_policy(tmp_path / "expert", tmp_path / "refit", refit)
+    distill_pixel_policy(tmp_path / "expert", tmp_path / "refit", refit)  # done: not refitted
+    log = [json.loads(line) for line in (tmp_path / "refit" / "log.jsonl").read_text().splitlines()]
+    assert [(r["round"], r["frames"]) for r in log] == [(-1, 80)]
+    assert not list((tmp_path / "refit").glob("round_*.npz"))  # the borrowed frames stay put
+    for bad, match in (
+        ({"frames_from": ""}, "nothing to fit"),
+        ({"frames_from": str(tmp_path / "warm" / "nothing")}, "holds no round_"),
+        ({"frames_from": str(tmp_path / "refit")}, "is the output folder"),
+        ({"size": 40, "init": ""}, "holds frames of shape"),
+    ):
+        with pytest.raises(PolicyError, match=match):
+            distill_pixel_policy(
+                tmp_path / "expert", tmp_path / "refit", DaggerConfig(**{**refit.__dict__, **bad})
+            )
+
 
 def test_expert_cli_trains_then_evaluates(tmp_path, capsys):
     from style_wrap.cli import main as cli
