@@ -395,6 +395,11 @@ def distill_pixel_policy(
     import torch
 
     out = Path(out)
+    if config.frames_from and Path(config.frames_from).resolve() == out.resolve():
+        raise PolicyError(
+            f"frames_from {config.frames_from!r} is the output folder; expected another folder"
+        )
+    borrowed = _borrowed_rounds(config)  # checked before anything is made or opened
     out.mkdir(parents=True, exist_ok=True)
     expert = StateExpert(expert_dir, device=device)
     student = _student(config, device)
@@ -413,11 +418,6 @@ def distill_pixel_policy(
     best = max((r["student_mean"] for r in log), default=-np.inf)
     optimizer = torch.optim.Adam(student.policy.parameters(), lr=config.lr)
     env = gym.make(config.env_id, width=config.size, height=config.size)
-    if config.frames_from and Path(config.frames_from).resolve() == out.resolve():
-        raise PolicyError(
-            f"frames_from {config.frames_from!r} is the output folder; expected another folder"
-        )
-    borrowed = _borrowed_rounds(config)
     frames = [np.load(p)["frames"] for p in [*borrowed, *done]]
     actions = [np.load(p)["actions"] for p in [*borrowed, *done]]
 
