@@ -3,7 +3,9 @@
 Trains one run per (cycle mode, pose weight) from the same settings file, data, budget and seed,
 then scores each with ``style-wrap eval`` (paired truth, body masks, pose probe, flicker, and the
 policy through it when ``--policy`` is given), and writes a markdown table plus each run's grid
-(source | translated | truth). Runs resume where they stopped; finished ones are not redone.
+(source | translated | truth). Runs resume where they stopped; finished runs are not retrained
+and finished evaluations (``RUN/eval/eval.json``) not redone. Also writes ``ablation-grid.png``:
+per held-out state, the source, the truth, then each run's translation in table order.
 
     python examples/cycle_ablation.py --config pretrained/recipe/translator.toml \\
         --iters 20000 --lambda-pose 0,1 --states data/eval-restyled \\
@@ -19,9 +21,13 @@ import argparse
 import json
 from pathlib import Path
 
+import imageio.v3 as iio
+import numpy as np
+
 import style_wrap  # noqa: F401  (registers the cheetah ids)
 from style_wrap.data import collect
 from style_wrap.evaluate import EvalConfig, evaluate_translator
+from style_wrap.io import atomic_write_bytes, write_image
 from style_wrap.train.config import TrainConfig, load_toml
 from style_wrap.train.loop import CHECKPOINT, EXPORTS, train
 
@@ -75,18 +81,22 @@ def main() -> None:
             )
             if not (run / EXPORTS["g_ab"]).is_file():
                 train(config)
-            result = evaluate_translator(
-                run / EXPORTS["g_ab"],
-                EvalConfig(
-                    sequences=args.sequences,
-                    states=args.states,
-                    probe_states=args.probe_states,
-                    probe_steps=args.probe_steps,
-                ),
-                policy=args.policy,
-                episodes=args.episodes,
-                out=run / "eval",
-            )
+            done = run / "eval" / "eval.json"
+            if done.is_file():
+                result = json.loads(done.read_text())
+            else:
+                result = evaluate_translator(
+                    run / EXPORTS["g_ab"],
+                    EvalConfig(
+                        sequences=args.sequences,
+                        states=args.states,
+                        probe_states=args.probe_states,
+                        probe_steps=args.probe_steps,
+                    ),
+                    policy=args.policy,
+                    episodes=args.episodes,
+                    out=run / "eval",
+                )
             rows.append((mode, pose, result))
             print(f"{name}: " + json.dumps({c: round(result[c], 4) for c in COLUMNS}), flush=True)
 
@@ -102,9 +112,17 @@ def main() -> None:
         + " | ".join(f"{baseline.get('baseline_' + c, float('nan')):.3f}" for c in COLUMNS)
         + " | - |"
     )
-    (args.out / "ablation.md").write_text("\n".join(table) + "\n")
+    atomic_write_bytes(args.out / "ablation.md", ("\n".join(table) + "\n").encode())
+    # Each eval grid is rows of (source | translated | truth); keep source and truth once.
+    grids = [
+        iio.imread(args.out / f"cycle-{m}-pose-{p:g}" / "eval" / "grid.png") for m, p, _ in rows
+    ]
+    width = grids[0].shape[1] // 3
+    columns = [grids[0][:, :width], grids[0][:, 2 * width :]]
+    columns += [g[:, width : 2 * width] for g in grids]
+    write_image(args.out / "ablation-grid.png", np.concatenate(columns, axis=1))
     print("\n".join(table))
-    print(f"wrote {args.out / 'ablation.md'}; grids in {args.out}/*/eval/grid.png")
+    print(f"wrote {args.out / 'ablation.md'} and {args.out / 'ablation-grid.png'}")
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import imageio.v3 as iio
 import pytest
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
@@ -60,3 +61,12 @@ def test_cycle_ablation(tmp_path):
     ]
     assert (tmp_path / "cycle-none-pose-0" / "eval" / "grid.png").is_file()
     assert "ablation.md" in out
+    # one row per held-out state: source, truth, then one translation per run
+    assert iio.imread(tmp_path / "ablation-grid.png").shape == (6 * 64, 4 * 64, 3)
+
+    # A rerun neither retrains nor re-evaluates a finished run, and writes the same table.
+    scored = tmp_path / "cycle-detached-pose-0" / "eval" / "eval.json"
+    before = scored.stat().st_mtime_ns
+    _run("cycle_ablation.py", *args, "--out", str(tmp_path))
+    assert scored.stat().st_mtime_ns == before
+    assert (tmp_path / "ablation.md").read_text().splitlines() == table

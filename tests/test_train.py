@@ -20,7 +20,7 @@ from style_wrap.cli import main as cli
 from style_wrap.data import save_frames
 from style_wrap.nets import to_model_input
 from style_wrap.train.config import TrainConfig
-from style_wrap.train.loop import CHECKPOINT, EXPORTS, export_run, train
+from style_wrap.train.loop import CHECKPOINT, EXPORTS, EXPORTS_DIR, export_run, train
 from style_wrap.train.losses import cycle_losses, discriminator_loss
 from style_wrap.train.model import CycleGAN
 from style_wrap.weights import load_generator
@@ -214,9 +214,10 @@ def _cli_train(tmp_path, a, b, name, *extra) -> list[str]:
     ]
 
 
-def test_resume_after_sigint_ends_where_an_uninterrupted_run_ends(tmp_path):
+@pytest.mark.parametrize("ema", ["0", "0.9"])
+def test_resume_after_sigint_ends_where_an_uninterrupted_run_ends(tmp_path, ema):
     a, b = make_domains(tmp_path, n=16)
-    iters = ["--iters", "40", "--checkpoint-every", "1"]
+    iters = ["--iters", "40", "--checkpoint-every", "1", "--ema", ema]
     subprocess.run(_cli_train(tmp_path, a, b, "straight", *iters), check=True)
 
     proc = subprocess.Popen(_cli_train(tmp_path, a, b, "broken", *iters), stderr=subprocess.PIPE)
@@ -260,6 +261,45 @@ def test_export_then_load_gives_identical_outputs(tmp_path):
     half, _ = load_generator(paths[0])
     with torch.no_grad():
         torch.testing.assert_close(half(x), reference(x), atol=0.02, rtol=0)
+
+
+def test_export_every_keeps_generators_along_the_run(tmp_path):
+    a, b = make_domains(tmp_path, n=16)
+    cfg = TrainConfig(
+        domain_a=a, domain_b=b, out=str(tmp_path), name="r", iters=6, export_every=2, **TINY
+    )
+    run = train(cfg)
+    kept = sorted(p.name for p in (run / EXPORTS_DIR).iterdir())
+    assert kept == ["step-000002", "step-000004"]  # the last step is the run's own export
+    for name, step in (("step-000002", 2), ("step-000004", 4)):
+        for file in EXPORTS.values():
+            _, spec = load_generator(run / EXPORTS_DIR / name / file)
+            assert spec.step == step and spec.extra["run"] == "r"
+    middle, _ = load_generator(run / EXPORTS_DIR / "step-000004" / EXPORTS["g_ab"])
+    final, _ = load_generator(run / EXPORTS["g_ab"])
+    assert any(not torch.equal(p, q) for p, q in zip(middle.parameters(), final.parameters()))
+    with pytest.raises(ConfigError, match="export_every = -1; expected >= 0"):
+        cfg.replace(export_every=-1)
+
+
+def test_ema_exports_the_moving_average_and_resumes_exactly(tmp_path):
+    a, b = make_domains(tmp_path, n=16)
+    cfg = TrainConfig(domain_a=a, domain_b=b, out=str(tmp_path), name="r", iters=4, ema=0.5, **TINY)
+    run = train(cfg)
+    state = torch.load(run / CHECKPOINT, weights_only=True)["model"]
+    exported, _ = load_generator(run / EXPORTS["g_ab"])
+    average = {k[len("module.") :]: v for k, v in state["ema_g_ab"].items() if k != "n_averaged"}
+    assert int(state["ema_g_ab"]["n_averaged"]) == 4
+    for name, p in exported.state_dict().items():
+        assert torch.equal(p, average[name])
+    assert any(not torch.equal(average[k], v) for k, v in state["g_ab"].items())  # not the raw
+    # From the checkpoint, `style-wrap export` writes the same average.
+    shutil.move(run / EXPORTS["g_ab"], tmp_path / "first.safetensors")
+    again, _ = load_generator(export_run(run)[0])
+    for p, q in zip(exported.parameters(), again.parameters()):
+        assert torch.equal(p, q)
+    with pytest.raises(ConfigError, match="ema = 1.0; expected 0 <= ema < 1"):
+        cfg.replace(ema=1.0)
 
 
 def test_warm_start_from_exported_generators(tmp_path):

@@ -113,6 +113,18 @@ class TrainConfig:
     checkpoint_every: int = _f(500, "Iterations between checkpoints.")
     log_every: int = _f(50, "Iterations between logged scalars.")
     sample_every: int = _f(500, "Iterations between PNG sample grids (0 disables).")
+    ema: float = _f(
+        0.0,
+        "Decay of an exponential moving average of the generators' weights, which is what "
+        "gets exported (0: off, the raw weights; e.g. 0.999). Averaging steadies a GAN that "
+        "wanders from step to step.",
+    )
+    export_every: int = _f(
+        0,
+        "Iterations between kept exports of both generators in exports/step-NNNNNN/ "
+        "(0: only the final one); GAN quality moves a lot between checkpoints, so keep "
+        "several and choose by the policy (style-wrap demo/eval --weights).",
+    )
     export_dtype: str = _f("float32", "Dtype of exported generators.", ("float32", "float16"))
     progress: bool = _f(True, "Show a progress bar.")
 
@@ -141,12 +153,21 @@ class TrainConfig:
         for name in positive:
             if getattr(self, name) < 1:
                 raise ConfigError(f"setting {name} = {getattr(self, name)!r}; expected >= 1")
-        for name in ("n_blocks", "d_layers", "pool_size", "sample_every", "threads"):
+        for name in (
+            "n_blocks",
+            "d_layers",
+            "pool_size",
+            "sample_every",
+            "export_every",
+            "threads",
+        ):
             if getattr(self, name) < 0:
                 raise ConfigError(f"setting {name} = {getattr(self, name)!r}; expected >= 0")
         for name in ("lambda_cycle", "lambda_identity", "lambda_gp", "lambda_pose", "lr"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"setting {name} = {getattr(self, name)!r}; expected >= 0")
+        if not 0.0 <= self.ema < 1.0:
+            raise ConfigError(f"setting ema = {self.ema!r}; expected 0 <= ema < 1 (0: off)")
         for name in ("beta1", "beta2", "decay_start"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ConfigError(f"setting {name} = {getattr(self, name)!r}; expected in [0, 1]")

@@ -37,6 +37,7 @@ __all__ = ["CHECKPOINT", "EXPORTS", "train", "export_run"]
 
 CHECKPOINT = "checkpoints/latest.pt"
 EXPORTS = {"g_ab": "generator_a2b.safetensors", "g_ba": "generator_b2a.safetensors"}
+EXPORTS_DIR = "exports"  # kept exports every ``export_every`` iterations: exports/step-NNNNNN/
 # Settings that may change when a run resumes; the rest define the run.
 RESUMABLE = {
     "resume",
@@ -44,6 +45,7 @@ RESUMABLE = {
     "checkpoint_every",
     "log_every",
     "sample_every",
+    "export_every",
     "progress",
     "device",
     "threads",
@@ -261,6 +263,15 @@ def _train(
                 )
             if config.sample_every and model.step % config.sample_every == 0:
                 writer.samples(model.step, model.sample_grid(fixed_a, fixed_b))
+            if (
+                config.export_every
+                and model.step % config.export_every == 0
+                and model.step < config.iters
+                and dist_info.is_main
+            ):
+                generators = model.generators
+                folder = run_dir / EXPORTS_DIR / f"step-{model.step:06d}"
+                _export(folder, generators, names, (h, w), model.step, config, run_dir.name)
             interrupted = _any_rank(stop.requested, dist_info)
             if model.step % config.checkpoint_every == 0 or interrupted:
                 save_checkpoint()
@@ -274,7 +285,8 @@ def _train(
     save_checkpoint()
     _check_in_sync(model, dist_info)
     if dist_info.is_main:
-        _export(run_dir, {k: model.nets[k] for k in EXPORTS}, names, (h, w), model.step, config)
+        generators = model.generators
+        _export(run_dir, generators, names, (h, w), model.step, config, run_dir.name)
     return run_dir
 
 
@@ -334,12 +346,13 @@ def _check_in_sync(model: CycleGAN, dist_info: DistInfo) -> None:
 
 
 def _export(
-    run_dir: Path,
+    folder: Path,
     generators: dict[str, nn.Module],
     names: tuple[str, str],
     size: tuple[int, int],
     step: int,
     config: TrainConfig,
+    run_name: str,
 ) -> list[Path]:
     dtype = torch.float16 if config.export_dtype == "float16" else None
     paths = []
@@ -353,10 +366,10 @@ def _export(
             src,
             dst,
             step,
-            {"run": run_dir.name, "cycle": config.cycle},
+            {"run": run_name, "cycle": config.cycle},
         )
-        path = run_dir / EXPORTS[key]
-        save_generator(path, net.to(memory_format=torch.contiguous_format), spec, dtype=dtype)
+        path = folder / EXPORTS[key]
+        save_generator(path, net, spec, dtype=dtype)  # copies each tensor out contiguous
         paths.append(path)
     return paths
 
@@ -377,9 +390,12 @@ def export_run(run_dir: str | os.PathLike[str], dtype: str | None = None) -> lis
     generators: dict[str, nn.Module] = {}
     for key in EXPORTS:
         net = arch.build()
-        net.load_state_dict(state["model"][key])
+        weights = state["model"][key]
+        if f"ema_{key}" in state["model"]:  # a run with ema exports the moving average
+            average = state["model"][f"ema_{key}"]
+            weights = {k[7:]: v for k, v in average.items() if k.startswith("module.")}
+        net.load_state_dict(weights)
         generators[key] = net
     h, w = state["frame_size"]
-    return _export(
-        run, generators, tuple(state["domains"]), (h, w), int(state["model"]["step"]), config
-    )
+    names = tuple(state["domains"])
+    return _export(run, generators, names, (h, w), int(state["model"]["step"]), config, run.name)

@@ -19,6 +19,7 @@ import numpy as np
 import torch
 import torch.distributed as dist
 from torch import nn
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from style_wrap.errors import ConfigError, DataError
 from style_wrap.nets import GeneratorConfig, PatchDiscriminator, from_model_output
@@ -205,6 +206,13 @@ class CycleGAN:
             for net in (self.pose_a, self.pose_b):
                 net.eval().requires_grad_(False)
         self.pose_fitted = False
+        # Moving averages of the generators (torch's AveragedModel; the first update copies).
+        self.ema: dict[str, AveragedModel] = {}
+        if config.ema > 0:
+            self.ema = {
+                k: AveragedModel(net, multi_avg_fn=get_ema_multi_avg_fn(config.ema))
+                for k, net in (("g_ab", self.g_ab), ("g_ba", self.g_ba))
+            }
         if dist_info.world > 1:
             for net in self.nets.values():
                 for tensor in net.state_dict().values():
@@ -237,6 +245,13 @@ class CycleGAN:
     @property
     def nets(self) -> dict[str, nn.Module]:
         return {"g_ab": self.g_ab, "g_ba": self.g_ba, "d_a": self.d_a, "d_b": self.d_b}
+
+    @property
+    def generators(self) -> dict[str, nn.Module]:
+        """The generators to export: their moving averages when ``ema > 0``, else themselves."""
+        if self.ema:
+            return {k: avg.module for k, avg in self.ema.items()}
+        return {"g_ab": self.g_ab, "g_ba": self.g_ba}
 
     def _autocast(self) -> contextlib.AbstractContextManager[Any]:
         if self.amp_dtype is None:
@@ -324,6 +339,8 @@ class CycleGAN:
         self.scaler_g.step(self.opt_g)
         self.scaler_g.update()
         _set_requires_grad(discs, True)
+        for key, avg in self.ema.items():
+            avg.update_parameters(getattr(self, key))
 
         self.sched_g.step()
         self.sched_d.step()
@@ -347,6 +364,7 @@ class CycleGAN:
             step=self.step,
             pose_fitted=self.pose_fitted,
         )
+        state.update({f"ema_{k}": avg.state_dict() for k, avg in self.ema.items()})
         if self.pose_a is not None and self.pose_b is not None:
             state.update(pose_a=self.pose_a.state_dict(), pose_b=self.pose_b.state_dict())
         if self.device.type == "cuda":
@@ -364,6 +382,8 @@ class CycleGAN:
         self.scaler_d.load_state_dict(state["scaler_d"])
         self.pool_a.load_state_dict(state["pool_a"], self.device)
         self.pool_b.load_state_dict(state["pool_b"], self.device)
+        for key, avg in self.ema.items():
+            avg.load_state_dict(state[f"ema_{key}"])
         if self.pose_a is not None and self.pose_b is not None and "pose_a" in state:
             self.pose_a.load_state_dict(state["pose_a"])
             self.pose_b.load_state_dict(state["pose_b"])
