@@ -237,6 +237,9 @@ def _train(
             }
         )
 
+    def export(folder: Path) -> None:  # both generators (their averages with ema) at this step
+        _export(folder, model.generators, names, (h, w), model.step, config, run_dir.name)
+
     from tqdm.auto import tqdm
 
     bar = tqdm(
@@ -269,9 +272,7 @@ def _train(
                 and model.step < config.iters
                 and dist_info.is_main
             ):
-                generators = model.generators
-                folder = run_dir / EXPORTS_DIR / f"step-{model.step:06d}"
-                _export(folder, generators, names, (h, w), model.step, config, run_dir.name)
+                export(run_dir / EXPORTS_DIR / f"step-{model.step:06d}")
             interrupted = _any_rank(stop.requested, dist_info)
             if model.step % config.checkpoint_every == 0 or interrupted:
                 save_checkpoint()
@@ -285,8 +286,7 @@ def _train(
     save_checkpoint()
     _check_in_sync(model, dist_info)
     if dist_info.is_main:
-        generators = model.generators
-        _export(run_dir, generators, names, (h, w), model.step, config, run_dir.name)
+        export(run_dir)
     return run_dir
 
 
