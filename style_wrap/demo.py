@@ -25,7 +25,14 @@ from style_wrap.io import atomic_path, atomic_write_bytes
 from style_wrap.policy import frames_stacked, load_policy, run_episodes
 from style_wrap.wrappers import StyleTransfer
 
-__all__ = ["CONDITIONS", "DemoResult", "run_demo", "shipped_policy", "SHIPPED_TRANSLATOR"]
+__all__ = [
+    "CONDITIONS",
+    "DemoResult",
+    "gait",
+    "run_demo",
+    "shipped_policy",
+    "SHIPPED_TRANSLATOR",
+]
 
 #: The three conditions: where the policy was trained, the new look raw, and translated.
 CONDITIONS = {
@@ -48,11 +55,34 @@ def shipped_policy() -> Path:
     return path
 
 
+def gait(x: np.ndarray, pitch: np.ndarray, dt: float) -> tuple[float, bool]:
+    """Mean forward speed (m/s) of one episode, and whether the cheetah flipped onto its back.
+
+    ``x`` and ``pitch`` are the root's x position and pitch (``qpos[0]``, ``qpos[2]``) after
+    every step. Flipped: upside down (``cos(pitch) < 0``) for at least a tenth of the steps; a
+    cheetah on its back stays there, while a somersault it lands is a few steps.
+
+    Example:
+        >>> t = np.arange(100)
+        >>> gait(0.2 * t, np.zeros(100), dt=0.05)
+        (4.0, False)
+        >>> gait(0.2 * t, np.where(t > 50, np.pi, 0.0), dt=0.05)[1]
+        True
+    """
+    x, pitch = np.asarray(x, float), np.asarray(pitch, float)
+    speed = float((x[-1] - x[0]) / (dt * max(1, len(x) - 1)))
+    return round(speed, 6), bool(np.mean(np.cos(pitch) < 0) >= 0.1)
+
+
 @dataclass
 class DemoResult:
-    """Returns per condition and the two ratios against the standard look."""
+    """Returns per condition and the two ratios against the standard look; with each episode's
+    mean forward speed and whether it flipped (see :func:`gait`), which a ratio of returns hides:
+    a slow steady gait and a fast one that flips can score alike."""
 
     returns: dict[str, list[float]] = field(default_factory=dict)
+    speed: dict[str, list[float]] = field(default_factory=dict)
+    flipped: dict[str, list[bool]] = field(default_factory=dict)
 
     def mean(self, condition: str) -> float:
         return float(np.mean(self.returns[condition]))
@@ -72,12 +102,19 @@ class DemoResult:
             "std": {c: float(np.std(r)) for c, r in self.returns.items()},
             "ratio_raw": self.ratio_raw,
             "ratio_translated": self.ratio_translated,
+            "speed": self.speed,
+            "flipped": self.flipped,
         }
 
     def table(self) -> str:
-        rows = ["condition            mean return +- std"]
+        rows = ["condition            mean return +- std    speed m/s  flipped"]
         for c, r in self.returns.items():
-            rows.append(f"{c:20s} {np.mean(r):9.1f} +- {np.std(r):7.1f}  ({len(r)} episodes)")
+            speed = f"{np.mean(self.speed[c]):5.2f}" if self.speed.get(c) else "    -"
+            flips = f"{sum(self.flipped[c])}/{len(r)}" if c in self.flipped else "-"
+            rows.append(
+                f"{c:20s} {np.mean(r):9.1f} +- {np.std(r):7.1f}    {speed}     {flips:5s}"
+                f"  ({len(r)} episodes)"
+            )
         rows.append(f"(b)/(a) restyled raw / standard:        {self.ratio_raw:6.3f}")
         rows.append(f"(c)/(a) restyled translated / standard: {self.ratio_translated:6.3f}")
         return "\n".join(rows)
@@ -110,12 +147,19 @@ def run_demo(
         if condition == "restyled_translated":
             env = StyleTransfer(env, weights, device=device)
 
+        track: list[list[tuple[float, float]]] = [[] for _ in range(episodes)]  # (x, pitch)
+
         def on_step(
-            episode: int, frame: np.ndarray, env: gym.Env = env, c: str = condition
+            episode: int,
+            frame: np.ndarray,
+            env: gym.Env = env,
+            c: str = condition,
+            track: list[list[tuple[float, float]]] = track,
         ) -> None:
             bar.update(1)
+            qpos = env.unwrapped.data.qpos  # type: ignore[attr-defined]
+            track[episode].append((float(qpos[0]), float(qpos[2])))
             if c == "restyled_translated" and episode == 0 and video is not None:
-                qpos = env.unwrapped.data.qpos  # type: ignore[attr-defined]
                 panels.append(
                     np.concatenate(
                         [
@@ -130,6 +174,10 @@ def run_demo(
         result.returns[condition] = run_episodes(
             model, env, episodes, seed=seed, n_stack=n_stack, max_steps=max_steps, on_step=on_step
         )
+        dt = float(env.unwrapped.dt)  # type: ignore[attr-defined]
+        gaits = [gait(*np.array(t).T, dt=dt) for t in track]
+        result.speed[condition] = [g[0] for g in gaits]
+        result.flipped[condition] = [g[1] for g in gaits]
         env.close()
     bar.close()
     if video is not None and panels:

@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 
 import imageio.v3 as iio
+import numpy as np
 import pytest
 from stable_baselines3 import PPO
 from stable_baselines3.common.env_util import make_vec_env
@@ -10,7 +11,7 @@ from stable_baselines3.common.vec_env import VecFrameStack
 
 from style_wrap import WeightsError
 from style_wrap.cli import main as cli
-from style_wrap.demo import CONDITIONS, shipped_policy
+from style_wrap.demo import CONDITIONS, gait, shipped_policy
 from style_wrap.nets import GeneratorConfig
 from style_wrap.weights import GeneratorSpec, save_generator
 
@@ -46,6 +47,10 @@ def test_demo_on_small_models(tmp_path, capsys):
     assert result["ratio_translated"] == pytest.approx(
         means["restyled_translated"] / means["standard"]
     )
+    for key in ("speed", "flipped"):
+        assert set(result[key]) == set(CONDITIONS)
+        assert all(len(v) == 1 for v in result[key].values())
+    assert all(isinstance(f[0], bool) for f in result["flipped"].values())
     video = iio.imread(tmp_path / "demo.mp4")
     assert video.shape == (5, 64 * 3, 64 * 3 * 3, 3)  # restyled | translated | truth, 3x
     assert "(c)/(a)" in capsys.readouterr().out
@@ -59,3 +64,16 @@ def test_demo_without_a_shipped_policy_says_what_is_missing(monkeypatch, capsys)
         shipped_policy()
     assert cli(["demo", "--video", "none", "--episodes", "1", "--max-steps", "2"]) == 2
     assert "pretrained/no-such-policy.zip" in capsys.readouterr().err
+
+
+def test_gait_speed_and_flips():
+    t = np.arange(200)
+    # backwards at 1 m/s (dt 0.05): negative speed
+    assert gait(-0.05 * t, np.zeros(200), dt=0.05) == (-1.0, False)
+    # a somersault landed within 10 steps is not a flip; lying on its back for 20+ steps is
+    somersault = np.where((t >= 100) & (t < 110), np.pi, 0.0)
+    assert gait(0.1 * t, somersault, dt=0.05)[1] is False
+    on_its_back = np.where(t >= 180, np.pi, 0.0)
+    assert gait(0.1 * t, on_its_back, dt=0.05)[1] is True
+    # pitch wraps: a full turn (2 pi) is upright again
+    assert gait(0.1 * t, np.full(200, 2 * np.pi), dt=0.05)[1] is False
