@@ -185,6 +185,33 @@ def _cmd_demo(args: argparse.Namespace) -> None:
         print(f"video (restyled | translated | standard render of the same state): {video}")
 
 
+def _cmd_choose(args: argparse.Namespace) -> None:
+    import numpy as np
+    import torch
+
+    import style_wrap  # noqa: F401  (registers the cheetah ids)
+    from style_wrap.demo import choose_translator
+    from style_wrap.io import atomic_write_bytes
+
+    torch.set_num_threads(args.threads)
+    records = choose_translator(
+        args.weights,
+        policy=args.policy,
+        episodes=args.episodes,
+        seed=args.seed,
+        max_steps=args.max_steps,
+        device=args.device,
+    )
+    print("mean return  speed m/s  flipped  weights")
+    for r in records:
+        flips = f"{sum(r['flipped'])}/{len(r['returns'])}"
+        print(f"{r['mean']:11.1f}  {np.mean(r['speed']):9.2f}  {flips:7s}  {r['weights']}")
+    if args.json:
+        document = {"best": records[0]["weights"], "seed": args.seed, "results": records}
+        atomic_write_bytes(args.json, json.dumps(document, indent=2).encode())
+    print(f"best: {records[0]['weights']}")
+
+
 def _cmd_eval(args: argparse.Namespace) -> None:
     import style_wrap  # noqa: F401  (registers the cheetah ids)
     from style_wrap.evaluate import EvalConfig, evaluate_translator, markdown_table
@@ -242,6 +269,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
     p.set_defaults(func=_cmd_demo)
 
+    p = sub.add_parser("choose", help="rank translator files by the pixel policy's return")
+    p.add_argument("weights", nargs="+", help="translator files (restyled -> standard)")
+    p.add_argument("--policy", help="SB3 pixel policy .zip (default: the shipped one)")
+    p.add_argument("--episodes", type=int, default=3, help="episodes per translator")
+    p.add_argument(
+        "--seed", type=int, default=100, help="first episode seed; keep apart from the demo's 0"
+    )
+    p.add_argument("--max-steps", type=int, help="cut episodes at this many steps")
+    p.add_argument("--device", default="auto")
+    p.add_argument("--json", help="write the ranking and the best file here")
+    p.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
+    p.set_defaults(func=_cmd_choose)
+
     p = sub.add_parser("eval", help="paired fidelity, pose, flicker (and policy) of a translator")
     p.add_argument("--weights", default=SHIPPED_TRANSLATOR)
     p.add_argument("--policy", help="also evaluate this pixel policy through the translator")
@@ -291,7 +331,10 @@ def build_parser() -> argparse.ArgumentParser:
     for f in fields(DaggerConfig):
         flag = "--" + f.name.replace("_", "-")
         default = f.default if f.default is not MISSING else None
-        p.add_argument(flag, type=type(default), default=default, help="(default: %(default)s)")
+        if isinstance(default, bool):
+            p.add_argument(flag, action=argparse.BooleanOptionalAction, default=default)
+        else:
+            p.add_argument(flag, type=type(default), default=default, help="(default: %(default)s)")
     p.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
     p.set_defaults(func=_cmd_distill)
 

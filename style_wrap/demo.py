@@ -28,6 +28,7 @@ from style_wrap.wrappers import StyleTransfer
 __all__ = [
     "CONDITIONS",
     "DemoResult",
+    "choose_translator",
     "gait",
     "run_demo",
     "shipped_policy",
@@ -136,7 +137,6 @@ def run_demo(
     from tqdm.auto import tqdm
 
     model = load_policy(policy if policy is not None else shipped_policy(), device="cpu")
-    n_stack = frames_stacked(model)
     size = {"width": 64, "height": 64}
     steps = episodes * (max_steps or 1000) * len(CONDITIONS)
     bar = tqdm(total=steps, desc="demo", unit="step", disable=not progress)
@@ -147,19 +147,12 @@ def run_demo(
         if condition == "restyled_translated":
             env = StyleTransfer(env, weights, device=device)
 
-        track: list[list[tuple[float, float]]] = [[] for _ in range(episodes)]  # (x, pitch)
-
         def on_step(
-            episode: int,
-            frame: np.ndarray,
-            env: gym.Env = env,
-            c: str = condition,
-            track: list[list[tuple[float, float]]] = track,
+            episode: int, frame: np.ndarray, env: gym.Env = env, c: str = condition
         ) -> None:
             bar.update(1)
-            qpos = env.unwrapped.data.qpos  # type: ignore[attr-defined]
-            track[episode].append((float(qpos[0]), float(qpos[2])))
             if c == "restyled_translated" and episode == 0 and video is not None:
+                qpos = env.unwrapped.data.qpos  # type: ignore[attr-defined]
                 panels.append(
                     np.concatenate(
                         [
@@ -171,13 +164,12 @@ def run_demo(
                     )
                 )
 
-        result.returns[condition] = run_episodes(
-            model, env, episodes, seed=seed, n_stack=n_stack, max_steps=max_steps, on_step=on_step
+        returns, speed, flipped = _gait_episodes(
+            model, env, episodes, seed=seed, max_steps=max_steps, on_step=on_step
         )
-        dt = float(env.unwrapped.dt)  # type: ignore[attr-defined]
-        gaits = [gait(*np.array(t).T, dt=dt) for t in track]
-        result.speed[condition] = [g[0] for g in gaits]
-        result.flipped[condition] = [g[1] for g in gaits]
+        result.returns[condition] = returns
+        result.speed[condition] = speed
+        result.flipped[condition] = flipped
         env.close()
     bar.close()
     if video is not None and panels:
@@ -189,3 +181,92 @@ def run_demo(
     if json_path is not None:
         atomic_write_bytes(json_path, json.dumps(result.to_dict(), indent=2).encode())
     return result
+
+
+def _gait_episodes(
+    model: Any,
+    env: gym.Env,
+    episodes: int,
+    *,
+    seed: int,
+    max_steps: int | None,
+    on_step: Any = None,
+) -> tuple[list[float], list[float], list[bool]]:
+    """Returns, mean speeds and flips (:func:`gait`) of ``model``'s episodes in ``env``."""
+    track: list[list[tuple[float, float]]] = [[] for _ in range(episodes)]  # (x, pitch)
+
+    def record(episode: int, frame: np.ndarray) -> None:
+        qpos = env.unwrapped.data.qpos  # type: ignore[attr-defined]
+        track[episode].append((float(qpos[0]), float(qpos[2])))
+        if on_step is not None:
+            on_step(episode, frame)
+
+    returns = run_episodes(
+        model,
+        env,
+        episodes,
+        seed=seed,
+        n_stack=frames_stacked(model),
+        max_steps=max_steps,
+        on_step=record,
+    )
+    dt = float(env.unwrapped.dt)  # type: ignore[attr-defined]
+    gaits = [gait(*np.array(t).T, dt=dt) for t in track]
+    return returns, [g[0] for g in gaits], [g[1] for g in gaits]
+
+
+def choose_translator(
+    weights: list[str | os.PathLike[str]],
+    *,
+    policy: str | os.PathLike[str] | None = None,
+    episodes: int = 3,
+    seed: int = 100,
+    max_steps: int | None = None,
+    device: str = "auto",
+    progress: bool = True,
+) -> list[dict[str, Any]]:
+    """Rank translators by the pixel policy's return through them on the restyled cheetah.
+
+    GAN quality moves a lot between exports of one run, and paired image metrics do not say
+    which export the policy can use (docs/results.md), so choose by the policy itself, on
+    episodes (``seed`` on) other than those you report. Returns one record per file, best
+    first: ``weights``, ``returns``, ``mean``, ``speed`` and ``flipped`` per episode.
+    """
+    from tqdm.auto import tqdm
+
+    if not weights:
+        raise WeightsError("no translator files to choose from; expected one or more")
+    model = load_policy(policy if policy is not None else shipped_policy(), device="cpu")
+    bar = tqdm(
+        total=len(weights) * episodes * (max_steps or 1000),
+        desc="choose",
+        unit="step",
+        disable=not progress,
+    )
+    records = []
+    for w in weights:
+        env: gym.Env = StyleTransfer(
+            gym.make(CONDITIONS["restyled_translated"], width=64, height=64), w, device=device
+        )
+        try:
+            returns, speed, flipped = _gait_episodes(
+                model,
+                env,
+                episodes,
+                seed=seed,
+                max_steps=max_steps,
+                on_step=lambda episode, frame: bar.update(1),
+            )
+        finally:
+            env.close()
+        records.append(
+            {
+                "weights": str(w),
+                "returns": returns,
+                "mean": float(np.mean(returns)),
+                "speed": speed,
+                "flipped": flipped,
+            }
+        )
+    bar.close()
+    return sorted(records, key=lambda r: -r["mean"])

@@ -204,8 +204,13 @@ class DaggerConfig:
     student on all frames so far for ``steps_per_round`` Adam steps (one optimizer across
     rounds). ``final_steps`` more steps at ``final_lr`` follow the last round. Batches get random
     shifts of up to ``shift`` pixels (0: none; the camera tracks the body, so its place in the
-    frame tells its height) and, with ``jitter > 0``, a per-sample colour gain of
-    ``1 +- jitter`` and pixel noise, so that the student does not hinge on exact pixel values.
+    frame tells its height), with ``blur > 0`` a Gaussian blur of per-sample width in
+    ``[0, blur]`` pixels (a translated frame draws thin legs softer than the renderer does), and,
+    with ``jitter > 0``, a per-sample colour gain of ``1 +- jitter`` and pixel noise, so that the
+    student does not hinge on exact pixel values.
+    With ``flip_reset`` a rollout episode ends as soon as the body is upside down: a flipped
+    cheetah stays on its back, and the expert's labels there only teach the student a state it
+    must never reach, while the frames before the flip stay in.
     ``frames_from`` names an earlier distillation whose labelled frames join every fit; with
     ``rounds=0`` and ``init`` that is a refit of an existing student on those frames
     (``final_steps`` at ``final_lr``).
@@ -223,12 +228,26 @@ class DaggerConfig:
     final_lr: float = 1e-4
     jitter: float = 0.1
     shift: int = 4
+    blur: float = 0.0
+    flip_reset: bool = True
     beta_decay: float = 0.5
     eval_episodes: int = 5
     seed: int = 0
     env_id: str = "StyleWrap/HalfCheetah-v5"
     init: str = ""  # an SB3 pixel policy .zip to start from (e.g. the shipped one); "" = fresh
     frames_from: str = ""  # an earlier distillation folder whose labelled rounds join every fit
+
+    def __post_init__(self) -> None:
+        for name in ("rounds", "first_frames", "frames_per_round", "shift", "final_steps"):
+            if getattr(self, name) < 0:
+                raise PolicyError(f"{name} = {getattr(self, name)!r}; expected >= 0")
+        for name in ("n_stack", "size", "batch_size", "eval_episodes"):
+            if getattr(self, name) < 1:
+                raise PolicyError(f"{name} = {getattr(self, name)!r}; expected >= 1")
+        if not 0 <= self.jitter < 1:
+            raise PolicyError(f"jitter = {self.jitter!r}; expected 0 <= jitter < 1")
+        if not 0 <= self.blur <= 3:
+            raise PolicyError(f"blur = {self.blur!r}; expected 0 <= blur <= 3 (pixels)")
 
 
 def _student(config: DaggerConfig, device: str) -> BaseAlgorithm:
@@ -268,15 +287,41 @@ def _rollout(
         frame, reward, terminated, truncated, _ = env.step(action)
         episode_return += float(reward)
         stack = stacker.push(frame)
-        if terminated or truncated:
+        flipped = config.flip_reset and np.cos(data.qpos[2]) < 0
+        if terminated or truncated or flipped:
             returns.append(episode_return)
             episode_return = 0.0
             stack = stacker.reset(env.reset(seed=int(rng.integers(2**31)))[0])
     return np.stack(obs_list), np.stack(act_list).astype(np.float32), returns
 
 
+def _blur(obs: Any, sigma: np.ndarray) -> Any:
+    """Gaussian blur of each sample ``i`` of an ``(N, C, H, W)`` batch with width ``sigma[i]``.
+
+    Example:
+        >>> import numpy as np, torch
+        >>> obs = torch.zeros(2, 3, 9, 9); obs[:, :, 4, 4] = 1.0
+        >>> out = _blur(obs, np.array([0.0, 1.0]))
+        >>> bool(torch.equal(out[0], obs[0])), round(float(out[1].sum()), 3)
+        (True, 3.0)
+        >>> float(out[1, 0, 4, 4]) < 1  # the peak spreads to its neighbours
+        True
+    """
+    import torch
+
+    n, c, h, w = obs.shape
+    x = torch.arange(-2, 3, dtype=obs.dtype, device=obs.device)
+    width = torch.as_tensor(np.maximum(sigma, 1e-3), dtype=obs.dtype, device=obs.device)
+    kernel = torch.exp(-0.5 * (x[None] / width[:, None]) ** 2)
+    kernel = (kernel / kernel.sum(1, keepdim=True)).repeat_interleave(c, 0)  # (n*c, 5)
+    flat = torch.nn.functional.pad(obs.reshape(1, n * c, h, w), (2, 2, 2, 2), mode="replicate")
+    flat = torch.nn.functional.conv2d(flat, kernel[:, None, None, :], groups=n * c)
+    flat = torch.nn.functional.conv2d(flat, kernel[:, None, :, None], groups=n * c)
+    return flat.reshape(n, c, h, w)
+
+
 def _augment(obs: Any, config: DaggerConfig, rng: np.random.Generator) -> Any:
-    """Random shifts (replicate-pad ``shift``, crop back) per sample, then colour gain and noise."""
+    """Random shifts (replicate-pad ``shift``, crop back) per sample, blur, colour gain, noise."""
     import torch
 
     n, size, pad = obs.shape[0], config.size, config.shift
@@ -286,6 +331,8 @@ def _augment(obs: Any, config: DaggerConfig, rng: np.random.Generator) -> Any:
         obs = torch.stack(
             [padded[i, :, dy[i] : dy[i] + size, dx[i] : dx[i] + size] for i in range(n)]
         )
+    if config.blur > 0:
+        obs = _blur(obs, rng.uniform(0.0, config.blur, n))
     if config.jitter > 0:
         channels = obs.shape[1]
         gain = 1 + config.jitter * (2 * torch.rand(n, 3, 1, 1) - 1)

@@ -5,6 +5,7 @@ import json
 import imageio.v3 as iio
 import numpy as np
 import pytest
+import torch
 from stable_baselines3 import PPO
 from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.vec_env import VecFrameStack
@@ -77,3 +78,31 @@ def test_gait_speed_and_flips():
     assert gait(0.1 * t, on_its_back, dt=0.05)[1] is True
     # pitch wraps: a full turn (2 pi) is upright again
     assert gait(0.1 * t, np.full(200, 2 * np.pi), dt=0.05)[1] is False
+
+
+def test_choose_ranks_translators_by_the_policy(tmp_path, capsys):
+    from style_wrap.demo import choose_translator
+
+    venv = VecFrameStack(make_vec_env("StyleWrap/HalfCheetah-v5", 1), 3)
+    PPO("CnnPolicy", venv, n_steps=8, batch_size=8, seed=0, device="cpu").save(tmp_path / "p.zip")
+    files = []
+    for seed in (0, 1):
+        spec = GeneratorSpec(GeneratorConfig(ngf=4, n_blocks=1), 64, 64, "restyled", "standard")
+        torch.manual_seed(seed)
+        files.append(tmp_path / f"g{seed}.safetensors")
+        save_generator(files[-1], spec.architecture.build(), spec)
+    args = ["choose", "--policy", str(tmp_path / "p.zip"), "--episodes", "2", "--max-steps", "6"]
+    assert cli([*args, "--json", str(tmp_path / "c.json"), *map(str, files)]) == 0
+    document = json.loads((tmp_path / "c.json").read_text())
+    means = [r["mean"] for r in document["results"]]
+    assert means == sorted(means, reverse=True) and len(means) == 2
+    assert document["best"] == document["results"][0]["weights"]
+    assert all(len(r["returns"]) == len(r["flipped"]) == 2 for r in document["results"])
+    assert f"best: {document['best']}" in capsys.readouterr().out
+    # The same policy and file twice: the same episodes, so the same returns.
+    twice = choose_translator(
+        [files[0], files[0]], policy=tmp_path / "p.zip", episodes=1, max_steps=6, progress=False
+    )
+    assert twice[0]["returns"] == twice[1]["returns"]
+    with pytest.raises(WeightsError, match="no translator files"):
+        choose_translator([], policy=tmp_path / "p.zip")

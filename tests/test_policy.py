@@ -48,6 +48,36 @@ def test_load_policy_finds_the_algorithm(tmp_path):
         load_policy(tmp_path / "bad.zip")
 
 
+@pytest.mark.parametrize(
+    "bad, match",
+    [
+        ({"blur": -0.5}, "blur = -0.5; expected 0 <= blur <= 3"),
+        ({"jitter": 1.5}, "jitter = 1.5; expected"),
+        ({"shift": -1}, "shift = -1; expected >= 0"),
+        ({"batch_size": 0}, "batch_size = 0; expected >= 1"),
+    ],
+)
+def test_dagger_config_rejects_bad_values(bad, match):
+    with pytest.raises(PolicyError, match=match):
+        DaggerConfig(**bad)
+
+
+def test_blur_augmentation_softens_edges_and_keeps_brightness():
+    from style_wrap.policy import _augment
+
+    rng = np.random.default_rng(0)
+    obs = torch.zeros(16, 9, 32, 32)
+    obs[:, :, :, 16:] = 255.0  # a vertical edge
+    out = _augment(obs, DaggerConfig(shift=0, jitter=0.0, blur=2.0), rng)
+    assert out.shape == obs.shape
+    assert torch.allclose(out.mean((1, 2, 3)), obs.mean((1, 2, 3)), atol=1e-3)
+    across = out[:, 0, 10, 12:20]  # pixels around the edge: now in between for most samples
+    softened = ((across > 1) & (across < 254)).any(1)
+    assert softened.sum() >= 12  # widths are drawn from [0, 2]: a few stay nearly sharp
+    unchanged = _augment(obs, DaggerConfig(shift=0, jitter=0.0, blur=0.0), rng)
+    assert torch.equal(unchanged, obs)
+
+
 @pytest.mark.slow
 def test_dagger_rounds_resume(tmp_path):
     train_expert(tmp_path / "expert", steps=512)
@@ -106,6 +136,7 @@ def test_dagger_rounds_resume(tmp_path):
             "rounds": 0,
             "final_steps": 2,
             "shift": 0,
+            "blur": 1.0,
             "init": str(tmp_path / "dagger" / "student.zip"),
             "frames_from": str(tmp_path / "dagger"),
         }
@@ -138,3 +169,33 @@ def test_expert_cli_trains_then_evaluates(tmp_path, capsys):
     assert "wrote" not in out and out.count(",") == 1  # two episode returns
     assert cli(["expert", "--out", str(tmp_path / "none"), "--eval-only"]) == 2
     assert "no expert.zip" in capsys.readouterr().err
+
+
+class _UpsideDown(gym.Wrapper):
+    """Starts every episode with the cheetah on its back (pitch pi)."""
+
+    def reset(self, **kwargs):
+        obs, info = self.env.reset(**kwargs)
+        data = self.env.unwrapped.data
+        qpos, qvel = data.qpos.copy(), data.qvel.copy()
+        qpos[2] = np.pi
+        self.env.unwrapped.set_state(qpos, qvel)
+        return self.env.unwrapped._get_obs(), info
+
+
+@pytest.mark.slow
+def test_rollouts_end_an_episode_once_the_cheetah_flips(tmp_path):
+    from style_wrap.policy import StateExpert, _rollout
+
+    train_expert(tmp_path / "expert", steps=512)
+    expert = StateExpert(tmp_path / "expert")
+    env = _UpsideDown(gym.make("StyleWrap/HalfCheetah-v5", width=16, height=16))
+    rng = np.random.default_rng(0)
+    on = DaggerConfig(size=16, flip_reset=True)
+    frames, actions, returns = _rollout(env, expert, None, 6, 1.0, on, rng)
+    assert frames.shape == (6, 16, 16, 9) and actions.shape == (6, 6)
+    assert len(returns) == 6  # every step ended an episode: each started upside down
+    off = DaggerConfig(size=16, flip_reset=False)
+    assert _rollout(env, expert, None, 6, 1.0, off, rng)[2] == []
+    upright = gym.make("StyleWrap/HalfCheetah-v5", width=16, height=16)
+    assert _rollout(upright, expert, None, 6, 1.0, on, rng)[2] == []
