@@ -23,6 +23,7 @@ from style_wrap.domains import render_state
 from style_wrap.errors import WeightsError
 from style_wrap.io import atomic_path, atomic_write_bytes
 from style_wrap.policy import frames_stacked, load_policy, run_episodes
+from style_wrap.weights import resolve_weights
 from style_wrap.wrappers import StyleTransfer
 
 __all__ = [
@@ -236,6 +237,8 @@ def choose_translator(
 
     if not weights:
         raise WeightsError("no translator files to choose from; expected one or more")
+    for w in weights:  # every file checked before the first episode, not after an hour
+        resolve_weights(w)
     model = load_policy(policy if policy is not None else shipped_policy(), device="cpu")
     bar = tqdm(
         total=len(weights) * episodes * (max_steps or 1000),

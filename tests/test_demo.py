@@ -106,3 +106,5 @@ def test_choose_ranks_translators_by_the_policy(tmp_path, capsys):
     assert twice[0]["returns"] == twice[1]["returns"]
     with pytest.raises(WeightsError, match="no translator files"):
         choose_translator([], policy=tmp_path / "p.zip")
+    with pytest.raises(WeightsError, match="missing.safetensors"):  # before any episode
+        choose_translator([files[0], tmp_path / "missing.safetensors"], policy=tmp_path / "p.zip")

@@ -15,8 +15,9 @@ size=(--env-kwarg width=64 --env-kwarg height=64)
 
 # 2. Pixel policy: DAgger into an SB3 CnnPolicy on 3 stacked 64x64 frames (resumes by round).
 #    10 rounds and a final fit, then 4 more rounds and a final fit again (as the shipped one was).
-(style-wrap distill --expert expert --out dagger && style-wrap distill --expert expert \
-  --out dagger --rounds 14) &
+#    (--no-flip-reset: the shipped student was made before rollouts ended at a flip.)
+(style-wrap distill --expert expert --out dagger --no-flip-reset && style-wrap distill \
+  --expert expert --out dagger --rounds 14 --no-flip-reset) &
 distill=$!
 
 # 3. Unpaired frames of each domain along the expert's (sampled) gait; different seeds, so no
