@@ -208,7 +208,8 @@ class DaggerConfig:
     ``[0, blur]`` pixels (a translated frame draws thin legs softer than the renderer does), and,
     with ``jitter > 0``, a per-sample colour gain of ``1 +- jitter`` and pixel noise, so that the
     student does not hinge on exact pixel values.
-    With ``flip_reset`` a rollout episode ends as soon as the body is upside down: a flipped
+    With ``flip_reset`` a rollout episode ends as soon as the body is upside down (the root's
+    pitch ``qpos[2]``, as in MuJoCo's planar walkers, past 90 degrees): a flipped
     cheetah stays on its back, and the expert's labels there only teach the student a state it
     must never reach, while the frames before the flip stay in.
     ``frames_from`` names an earlier distillation whose labelled frames join every fit; with
