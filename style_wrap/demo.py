@@ -28,6 +28,7 @@ from style_wrap.wrappers import StyleTransfer
 
 __all__ = [
     "CONDITIONS",
+    "FLIP_AWARE_POLICY",
     "DemoResult",
     "choose_translator",
     "gait",
@@ -44,15 +45,21 @@ CONDITIONS = {
 }
 SHIPPED_TRANSLATOR = "halfcheetah-restyled-to-standard"
 SHIPPED_POLICY = "halfcheetah-pixel-policy.zip"
+#: A stronger student (0.85 of its expert) that no shipped translator serves yet; model card.
+FLIP_AWARE_POLICY = "halfcheetah-pixel-policy-flipaware.zip"
 
 
-def shipped_policy() -> Path:
-    """The shipped pixel policy's file; :class:`WeightsError` if this install has none."""
-    path = Path(str(resources.files("style_wrap.pretrained"))) / SHIPPED_POLICY
+def shipped_policy(name: str = SHIPPED_POLICY) -> Path:
+    """A shipped pixel policy's file (the demo's by default); :class:`WeightsError` if none.
+
+    Example:
+        >>> shipped_policy().name, shipped_policy(FLIP_AWARE_POLICY).name
+        ('halfcheetah-pixel-policy.zip', 'halfcheetah-pixel-policy-flipaware.zip')
+    """
+    path = Path(str(resources.files("style_wrap.pretrained"))) / name
     if not path.is_file():
         raise WeightsError(
-            f"no shipped pixel policy at {path}; expected pretrained/"
-            f"{SHIPPED_POLICY} (or pass --policy PATH)"
+            f"no shipped pixel policy at {path}; expected pretrained/{name} (or pass --policy PATH)"
         )
     return path
 

@@ -9,7 +9,13 @@ import numpy as np
 import pytest
 
 from style_wrap.cli import main as cli
-from style_wrap.demo import CONDITIONS, SHIPPED_TRANSLATOR, shipped_policy
+from style_wrap.demo import (
+    CONDITIONS,
+    FLIP_AWARE_POLICY,
+    SHIPPED_POLICY,
+    SHIPPED_TRANSLATOR,
+    shipped_policy,
+)
 from style_wrap.domains import body_mask, render_state
 from style_wrap.domains.envs import rollout_states
 from style_wrap.metrics import l1
@@ -40,12 +46,14 @@ def test_shipped_translators_match_their_metadata():
         assert out.shape == (2, 64, 64, 3) and out.dtype == np.uint8
 
 
-def test_shipped_policy_loads_with_sb3():
+@pytest.mark.parametrize("name", [SHIPPED_POLICY, FLIP_AWARE_POLICY])
+def test_shipped_policies_load_with_sb3(name):
     from stable_baselines3 import PPO
 
-    path = shipped_policy()
+    path = shipped_policy(name)
     model = PPO.load(path, device="cpu")
     assert frames_stacked(model) == 3
+    assert model.observation_space.shape == (9, 64, 64)
     assert model.action_space.shape == (6,)
     assert type(load_policy(path)).__name__ == "PPO"
 
