@@ -49,13 +49,14 @@ SHIPPED_POLICY = "halfcheetah-pixel-policy.zip"
 FLIP_AWARE_POLICY = "halfcheetah-pixel-policy-flipaware.zip"
 
 
-def shipped_policy(name: str = SHIPPED_POLICY) -> Path:
+def shipped_policy(name: str | None = None) -> Path:
     """A shipped pixel policy's file (the demo's by default); :class:`WeightsError` if none.
 
     Example:
         >>> shipped_policy().name, shipped_policy(FLIP_AWARE_POLICY).name
         ('halfcheetah-pixel-policy.zip', 'halfcheetah-pixel-policy-flipaware.zip')
     """
+    name = name or SHIPPED_POLICY  # read at call time: the demo's default
     path = Path(str(resources.files("style_wrap.pretrained"))) / name
     if not path.is_file():
         raise WeightsError(
