@@ -55,6 +55,8 @@ def _cmd_collect(args: argparse.Namespace) -> None:
         every=args.every,
         shard_size=args.shard_size,
         name=args.name,
+        translator=args.translator,
+        flip_reset=args.flip_reset,
     )
     total = sum(s["frames"] for s in manifest["shards"])
     print(
@@ -254,7 +256,10 @@ def build_parser() -> argparse.ArgumentParser:
     from style_wrap.demo import SHIPPED_TRANSLATOR
 
     p = sub.add_parser("demo", help="the pixel policy in standard, restyled, restyled+translated")
-    p.add_argument("--policy", help="SB3 pixel policy .zip (default: the shipped one)")
+    p.add_argument(
+        "--policy",
+        help="SB3 pixel policy .zip, or a shipped policy file name (default: the demo's)",
+    )
     p.add_argument(
         "--weights",
         default=SHIPPED_TRANSLATOR,
@@ -271,7 +276,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("choose", help="rank translator files by the pixel policy's return")
     p.add_argument("weights", nargs="+", help="translator files (restyled -> standard)")
-    p.add_argument("--policy", help="SB3 pixel policy .zip (default: the shipped one)")
+    p.add_argument(
+        "--policy",
+        help="SB3 pixel policy .zip, or a shipped policy file name (default: the demo's)",
+    )
     p.add_argument("--episodes", type=int, default=3, help="episodes per translator")
     p.add_argument(
         "--seed", type=int, default=100, help="first episode seed; keep apart from the demo's 0"
@@ -349,6 +357,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="'random', an SB3 pixel-policy .zip, or a state-expert folder (style-wrap expert)",
     )
     p.add_argument("--every", type=int, default=1, help="keep every K-th step (default 1)")
+    p.add_argument(
+        "--translator",
+        help="generator through which the pixel --policy sees the frames (stored frames stay raw)",
+    )
+    p.add_argument(
+        "--flip-reset",
+        action="store_true",
+        help="end an episode once the cheetah is upside down (cos(qpos[2]) < 0)",
+    )
     p.add_argument("--shard-size", type=int, default=1000, help="frames per shard")
     p.add_argument("--name", help="domain name stored in the manifest (default: the env id)")
     p.add_argument(

@@ -1,10 +1,11 @@
 """Frame datasets: collect unpaired frames of one domain into shards, and read them back.
 
 A dataset folder holds ``manifest.json`` and ``shard-NNNNN.npz`` files. Each shard has
-``frames`` (uint8, ``(n, H, W, 3)``) and, for MuJoCo envs, the physics state of each frame
-(``qpos``, ``qvel``). A shard is written to a temporary name and renamed, and only then listed in
-the manifest (itself replaced atomically), so an interrupted collection never leaves a shard that
-a reader would take. Collecting again into the same folder appends.
+``frames`` (uint8, ``(n, H, W, 3)``), ``steps`` (each frame's step within its episode, so runs of
+consecutive frames can be stacked as a pixel policy sees them) and, for MuJoCo envs, the physics
+state of each frame (``qpos``, ``qvel``). A shard is written to a temporary name and renamed, and
+only then listed in the manifest (itself replaced atomically), so an interrupted collection never
+leaves a shard that a reader would take. Collecting again into the same folder appends.
 
 Example:
     >>> import tempfile
@@ -56,6 +57,9 @@ class FrameData:
     qpos: np.ndarray | None
     qvel: np.ndarray | None
     manifest: dict[str, Any]
+    steps: np.ndarray | None = None
+    """Each frame's step in its episode (int64), ``-1`` where unknown (frames saved as they are,
+    or collected before steps were recorded, or with ``every > 1``)."""
 
     def __len__(self) -> int:
         return len(self.frames)
@@ -64,6 +68,25 @@ class FrameData:
     def name(self) -> str:
         """The domain's name: the manifest's ``name``, else its env id."""
         return str(self.manifest.get("name") or self.manifest.get("env_id", "domain"))
+
+    def stack_ends(self, n: int) -> np.ndarray:
+        """Indices ``i`` whose frames ``i-n+1 .. i`` are ``n`` consecutive steps of one episode.
+
+        Example:
+            >>> import numpy as np
+            >>> data = FrameData(np.zeros((6, 2, 2, 3), np.uint8), None, None, {},
+            ...                  steps=np.array([0, 1, 2, 3, 0, 1]))
+            >>> data.stack_ends(3).tolist(), data.stack_ends(2).tolist()
+            ([2, 3], [1, 2, 3, 5])
+        """
+        if self.steps is None or n < 1:
+            return np.zeros(0, np.int64)
+        steps = np.asarray(self.steps)
+        ok = steps >= n - 1
+        for k in range(1, n):
+            ok[k:] &= steps[k:] - steps[:-k] == k
+            ok[:k] = False
+        return np.flatnonzero(ok)
 
 
 def read_manifest(folder: str | os.PathLike[str]) -> dict[str, Any]:
@@ -86,11 +109,19 @@ class _Actor:
     ``"random"`` samples the action space; an SB3 ``.zip`` reading images acts from stacked
     frames; a folder holding ``expert.zip`` and ``vecnormalize.pkl`` (a state expert made by
     :func:`style_wrap.policy.train_expert`) acts from the MuJoCo state, sampling its actions so
-    that the frames cover the expert's gait with some variety.
+    that the frames cover the expert's gait with some variety. With ``translator``, a pixel policy
+    sees each frame through that generator (its own closed loop across domains) while the stored
+    frames stay as the env drew them.
     """
 
-    def __init__(self, policy: str, env: gym.Env, key: str | None):
+    def __init__(self, policy: str, env: gym.Env, key: str | None, translator: str | None = None):
         self.env, self.key, self.model, self.expert = env, key, None, None
+        self.translator = None
+        if translator is not None and (policy == "random" or Path(policy).is_dir()):
+            raise DataError(
+                f"translator {translator!r} with policy {policy!r}: expected a pixel policy "
+                "(.zip), the only actor that reads frames"
+            )
         if policy == "random":
             return
         from style_wrap.policy import FrameStacker, StateExpert, frames_stacked, load_policy
@@ -103,9 +134,15 @@ class _Actor:
         self.model = load_policy(policy)
         frame = image_space(env.observation_space).shape
         self.stacker = FrameStacker(frames_stacked(self.model, frame[-1]), frame)
+        if translator is not None:
+            from style_wrap.translator import Translator
+
+            self.translator = Translator(translator, device="cpu")
+            self.translator.check_frame_shape(tuple(frame), "the env's frames")
 
     def _image(self, obs: Any) -> np.ndarray:
-        return obs if self.key is None else obs[self.key]
+        image = obs if self.key is None else obs[self.key]
+        return image if self.translator is None else self.translator(image[None])[0]
 
     def reset(self, obs: Any) -> None:
         if self.model is not None:
@@ -137,6 +174,8 @@ def collect(
     shard_size: int = 1000,
     name: str | None = None,
     progress: bool = True,
+    translator: str | None = None,
+    flip_reset: bool = False,
 ) -> dict[str, Any]:
     """Roll out ``env_id`` and store ``frames`` observations (every ``every``-th step) in ``out``.
 
@@ -153,6 +192,12 @@ def collect(
         shard_size: Frames per shard file.
         name: The domain's name in the manifest (default: the env id).
         progress: Show a progress bar.
+        translator: A generator file (or shipped name) through which a pixel ``policy`` sees the
+            frames: collect along that policy's closed loop in this domain, e.g. the states a
+            translator still gets wrong, for the policy-consistency loss of ``style-wrap train``.
+        flip_reset: End an episode once the cheetah is upside down (``cos(qpos[2]) < 0``, the
+            root's pitch in the cheetah envs), as ``style-wrap distill --flip-reset`` does: a
+            policy on its back only yields frames of a state it must never reach.
 
     Returns:
         The manifest after this collection.
@@ -167,7 +212,7 @@ def collect(
         key = image_key(env.observation_space)
         shape = list(image_space(env.observation_space).shape)
         manifest = _open_manifest(out, env_id, env_kwargs, shape, name)
-        actor = _Actor(policy, env, key)
+        actor = _Actor(policy, env, key, translator)
         rng = np.random.default_rng([seed, len(manifest["shards"])])
         env.action_space.seed(int(rng.integers(2**31)))
         physics = getattr(env.unwrapped, "data", None)
@@ -178,17 +223,22 @@ def collect(
                 f"would have {has_state}; expected the same env"
             )
         manifest["has_state"] = has_state
+        if flip_reset and not has_state:
+            raise DataError(
+                f"flip_reset needs a MuJoCo env with a pitch in qpos; {env_id} has none"
+            )
 
         from tqdm.auto import tqdm
 
         bar = tqdm(total=frames, desc=f"collect {env_id}", unit="frame", disable=not progress)
-        buffer: dict[str, list[np.ndarray]] = {"frames": [], "qpos": [], "qvel": []}
+        buffer: dict[str, list[np.ndarray]] = {"frames": [], "qpos": [], "qvel": [], "steps": []}
         obs, _ = env.reset(seed=int(rng.integers(2**31)))
         actor.reset(obs)
-        added, step = 0, 0
+        added, step, episode_step = 0, 0, 0
         while added < frames:
             if step % every == 0:
                 buffer["frames"].append(np.asarray(obs if key is None else obs[key]))
+                buffer["steps"].append(np.int64(episode_step if every == 1 else -1))
                 if has_state:
                     buffer["qpos"].append(physics.qpos.copy())
                     buffer["qvel"].append(physics.qvel.copy())
@@ -200,9 +250,12 @@ def collect(
             obs, _, terminated, truncated, _ = env.step(actor.act())
             actor.observe(obs)
             step += 1
-            if terminated or truncated:
+            episode_step += 1
+            flipped = flip_reset and np.cos(physics.qpos[2]) < 0
+            if terminated or truncated or flipped:
                 obs, _ = env.reset(seed=int(rng.integers(2**31)))
                 actor.reset(obs)
+                episode_step = 0
         bar.close()
         return manifest
     finally:
@@ -251,6 +304,8 @@ def _write_shard(
     if buffer["qpos"]:
         arrays["qpos"] = np.stack(buffer["qpos"])
         arrays["qvel"] = np.stack(buffer["qvel"])
+    if buffer.get("steps"):
+        arrays["steps"] = np.asarray(buffer["steps"], np.int64)
     with atomic_path(out / file, suffix=".npz") as tmp:
         with open(tmp, "wb") as f:
             np.savez_compressed(f, **arrays)
@@ -314,7 +369,7 @@ def load_frames(folder: str | os.PathLike[str]) -> FrameData:
     if not manifest["shards"]:
         raise DataError(f"{folder}: the manifest lists no shards; expected at least one frame")
     shape = tuple(manifest["frame_shape"])
-    parts: dict[str, list[np.ndarray]] = {"frames": [], "qpos": [], "qvel": []}
+    parts: dict[str, list[np.ndarray]] = {"frames": [], "qpos": [], "qvel": [], "steps": []}
     for shard in manifest["shards"]:
         path = folder / shard["file"]
         try:
@@ -329,6 +384,10 @@ def load_frames(folder: str | os.PathLike[str]) -> FrameData:
         if len(frames) != shard["frames"]:
             raise DataError(f"{path}: {len(frames)} frames; the manifest says {shard['frames']}")
         parts["frames"].append(frames)
+        steps = arrays.get("steps")
+        if steps is None or steps.shape != (len(frames),):
+            steps = np.full(len(frames), -1, np.int64)  # unknown: never part of a stack
+        parts["steps"].append(steps.astype(np.int64))
         if manifest["has_state"]:
             parts["qpos"].append(arrays["qpos"])
             parts["qvel"].append(arrays["qvel"])
@@ -338,4 +397,5 @@ def load_frames(folder: str | os.PathLike[str]) -> FrameData:
         np.concatenate(parts["qpos"]) if state else None,
         np.concatenate(parts["qvel"]) if state else None,
         manifest,
+        np.concatenate(parts["steps"]),
     )

@@ -33,8 +33,10 @@ __all__ = [
     "choose_translator",
     "gait",
     "run_demo",
+    "resolve_policy",
     "shipped_policy",
     "SHIPPED_TRANSLATOR",
+    "FLIP_AWARE_TRANSLATOR",
 ]
 
 #: The three conditions: where the policy was trained, the new look raw, and translated.
@@ -45,8 +47,10 @@ CONDITIONS = {
 }
 SHIPPED_TRANSLATOR = "halfcheetah-restyled-to-standard"
 SHIPPED_POLICY = "halfcheetah-pixel-policy.zip"
-#: A stronger student (0.85 of its expert) that no shipped translator serves yet; model card.
+#: A stronger student (0.85 of its expert); model card.
 FLIP_AWARE_POLICY = "halfcheetah-pixel-policy-flipaware.zip"
+#: The translator trained with policy consistency for :data:`FLIP_AWARE_POLICY` (and only it).
+FLIP_AWARE_TRANSLATOR = "halfcheetah-restyled-to-standard-flipaware"
 
 
 def shipped_policy(name: str | None = None) -> Path:
@@ -63,6 +67,24 @@ def shipped_policy(name: str | None = None) -> Path:
             f"no shipped pixel policy at {path}; expected pretrained/{name} (or pass --policy PATH)"
         )
     return path
+
+
+def resolve_policy(policy: str | os.PathLike[str] | None = None) -> Path:
+    """A pixel policy's file: a path as given, a shipped policy's file name, or the demo's.
+
+    Example:
+        >>> resolve_policy(FLIP_AWARE_POLICY) == shipped_policy(FLIP_AWARE_POLICY)
+        True
+    """
+    if policy is None:
+        return shipped_policy()
+    path = Path(policy)
+    if path.is_file() or path.parent != Path("."):
+        return path  # a path (load_policy names it if it is missing)
+    try:
+        return shipped_policy(path.name)
+    except WeightsError:
+        return path
 
 
 def gait(x: np.ndarray, pitch: np.ndarray, dt: float) -> tuple[float, bool]:
@@ -145,7 +167,7 @@ def run_demo(
     """Evaluate the pixel policy in the three :data:`CONDITIONS`; write the video and JSON."""
     from tqdm.auto import tqdm
 
-    model = load_policy(policy if policy is not None else shipped_policy(), device="cpu")
+    model = load_policy(resolve_policy(policy), device="cpu")
     size = {"width": 64, "height": 64}
     steps = episodes * (max_steps or 1000) * len(CONDITIONS)
     bar = tqdm(total=steps, desc="demo", unit="step", disable=not progress)
@@ -247,7 +269,7 @@ def choose_translator(
         raise WeightsError("no translator files to choose from; expected one or more")
     for w in weights:  # every file checked before the first episode, not after an hour
         resolve_weights(w)
-    model = load_policy(policy if policy is not None else shipped_policy(), device="cpu")
+    model = load_policy(resolve_policy(policy), device="cpu")
     bar = tqdm(
         total=len(weights) * episodes * (max_steps or 1000),
         desc="choose",

@@ -171,3 +171,74 @@ def test_corrupt_and_inconsistent_shards(tmp_path):
     (out / MANIFEST).write_text("{not json")
     with pytest.raises(DataError, match="unreadable manifest"):
         load_frames(out)
+
+
+def test_collect_records_each_frames_step_in_its_episode(tmp_path):
+    kwargs = dict(env_kwargs={**SMALL, "max_episode_steps": 3}, progress=False)
+    collect("StyleWrap/HalfCheetah-v5", 7, tmp_path / "all", **kwargs)
+    data = load_frames(tmp_path / "all")
+    assert data.steps.tolist() == [0, 1, 2, 0, 1, 2, 0]  # an episode is 3 steps, then a reset
+    assert data.stack_ends(3).tolist() == [2, 5]  # full stacks never cross a reset
+    collect("StyleWrap/HalfCheetah-v5", 3, tmp_path / "sparse", every=2, **kwargs)
+    assert load_frames(tmp_path / "sparse").steps.tolist() == [-1, -1, -1]  # not consecutive
+    save_frames(tmp_path / "saved", np.zeros((4, 8, 8, 3), np.uint8), name="saved")
+    saved = load_frames(tmp_path / "saved")
+    assert saved.steps.tolist() == [-1] * 4 and len(saved.stack_ends(1)) == 0
+
+
+def test_collect_with_a_pixel_policy_seeing_through_a_translator(tmp_path):
+    from style_wrap.demo import FLIP_AWARE_POLICY, shipped_policy
+
+    policy = str(shipped_policy(FLIP_AWARE_POLICY))
+    kwargs = dict(env_kwargs={"width": 64, "height": 64}, seed=5, policy=policy, progress=False)
+    env = "StyleWrap/HalfCheetahRestyled-v5"
+    collect(env, 6, tmp_path / "raw", **kwargs)
+    collect(env, 6, tmp_path / "loop", translator="halfcheetah-restyled-to-standard", **kwargs)
+    raw, loop = load_frames(tmp_path / "raw"), load_frames(tmp_path / "loop")
+    # the stored frames are the env's own (same first frame), the actions came from other pixels
+    np.testing.assert_array_equal(raw.frames[0], loop.frames[0])
+    assert not np.allclose(raw.qpos[1:], loop.qpos[1:])
+    with pytest.raises(DataError, match="expected a pixel policy"):
+        collect(env, 2, tmp_path / "x", translator="halfcheetah-restyled-to-standard")
+    with pytest.raises(ObservationError, match="trained on"):
+        small = {**kwargs, "env_kwargs": SMALL}  # 16x16 frames for a 64x64 translator
+        collect(env, 2, tmp_path / "y", translator="halfcheetah-restyled-to-standard", **small)
+
+
+class _UpsideDown(gym.Wrapper):
+    """Starts every episode with the cheetah on its back (pitch pi)."""
+
+    def reset(self, **kwargs):
+        obs, info = self.env.reset(**kwargs)
+        data = self.env.unwrapped.data
+        qpos = data.qpos.copy()
+        qpos[2] = np.pi
+        self.env.unwrapped.set_state(qpos, data.qvel.copy())
+        return self.env.unwrapped._get_obs(), info
+
+
+def test_flip_reset_ends_episodes_of_a_cheetah_on_its_back(tmp_path, capsys):
+    env_id = "StyleWrapTest/UpsideDownCheetah-v0"
+    if env_id not in gym.registry:
+        gym.register(env_id, lambda **kw: _UpsideDown(gym.make("StyleWrap/HalfCheetah-v5", **kw)))
+    kwargs = dict(env_kwargs=SMALL, progress=False)
+    collect(env_id, 4, tmp_path / "flip", flip_reset=True, **kwargs)
+    assert load_frames(tmp_path / "flip").steps.tolist() == [0, 0, 0, 0]  # one step an episode
+    collect(env_id, 4, tmp_path / "keep", **kwargs)
+    assert load_frames(tmp_path / "keep").steps.tolist() == [0, 1, 2, 3]
+    upright = ["collect", "--env", "StyleWrap/HalfCheetah-v5", "--frames", "3", "--flip-reset"]
+    assert (
+        cli(
+            [
+                *upright,
+                "--out",
+                str(tmp_path / "up"),
+                "--env-kwarg",
+                "width=16",
+                "--env-kwarg",
+                "height=16",
+            ]
+        )
+        == 0
+    )
+    assert load_frames(tmp_path / "up").steps.tolist() == [0, 1, 2]

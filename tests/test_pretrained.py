@@ -12,6 +12,7 @@ from style_wrap.cli import main as cli
 from style_wrap.demo import (
     CONDITIONS,
     FLIP_AWARE_POLICY,
+    FLIP_AWARE_TRANSLATOR,
     SHIPPED_POLICY,
     SHIPPED_TRANSLATOR,
     shipped_policy,
@@ -32,10 +33,12 @@ def test_pretrained_folder_stays_small():
 
 
 def test_shipped_translators_match_their_metadata():
-    assert SHIPPED_TRANSLATOR in list_pretrained()
+    assert {SHIPPED_TRANSLATOR, FLIP_AWARE_TRANSLATOR} <= set(list_pretrained())
     for name, source, target in (
         (SHIPPED_TRANSLATOR, "restyled", "standard"),
         ("halfcheetah-standard-to-restyled", "standard", "restyled"),
+        (FLIP_AWARE_TRANSLATOR, "restyled", "standard"),
+        ("halfcheetah-standard-to-restyled-flipaware", "standard", "restyled"),
     ):
         spec = read_spec(resolve_weights(name))
         assert (spec.domain_from, spec.domain_to) == (source, target)
@@ -58,12 +61,13 @@ def test_shipped_policies_load_with_sb3(name):
     assert type(load_policy(path)).__name__ == "PPO"
 
 
-def test_shipped_translator_brings_restyled_frames_closer_to_the_standard_render():
+@pytest.mark.parametrize("name", [SHIPPED_TRANSLATOR, FLIP_AWARE_TRANSLATOR])
+def test_shipped_translator_brings_restyled_frames_closer_to_the_standard_render(name):
     qpos = rollout_states(3, 10, seed=123, warmup=30, every=3).reshape(-1, 9)
     restyled = np.stack([render_state("restyled", q, width=64, height=64) for q in qpos])
     standard = np.stack([render_state("standard", q, width=64, height=64) for q in qpos])
     masks = np.stack([body_mask("standard", q, width=64, height=64) for q in qpos])
-    translated = Translator(SHIPPED_TRANSLATOR)(restyled)
+    translated = Translator(name)(restyled)
     assert l1(translated, standard) < 0.75 * l1(restyled, standard)
     assert l1(translated, standard, masks) < l1(restyled, standard, masks)
 

@@ -409,3 +409,93 @@ def test_torchrun_two_cpu_processes(tmp_path):
     run = tmp_path / "runs" / "ddp"
     assert (run / EXPORTS["g_ab"]).is_file() and (run / CHECKPOINT).is_file()
     assert '"world_size": 2' in (run / "metrics.jsonl").read_text()
+
+
+@pytest.fixture(scope="module")
+def cheetah_pair(tmp_path_factory):
+    """A state expert and short every-step cheetah frames of both looks, 64x64 like the policy."""
+    from style_wrap.data import collect
+    from style_wrap.policy import train_expert
+
+    root = tmp_path_factory.mktemp("cheetah")
+    expert = train_expert(root / "expert", steps=512)
+    size = {"width": 64, "height": 64, "max_episode_steps": 8}
+    kwargs = dict(env_kwargs=size, progress=False, policy=str(expert))
+    collect("StyleWrap/HalfCheetahRestyled-v5", 24, root / "a", **kwargs)
+    collect("StyleWrap/HalfCheetahRestyled-v5", 12, root / "sparse", every=2, **kwargs)
+    collect("StyleWrap/HalfCheetah-v5", 24, root / "b", **kwargs)
+    return root
+
+
+def _policy_loss_over_all_stacks(run: Path, root: Path) -> float:
+    from style_wrap.data import load_frames
+    from style_wrap.demo import FLIP_AWARE_POLICY, shipped_policy
+    from style_wrap.train.consistency import PolicyHead, expert_labels
+
+    data = load_frames(root / "a")
+    head = PolicyHead(shipped_policy(FLIP_AWARE_POLICY), (64, 64), torch.device("cpu"))
+    ends = data.stack_ends(head.n_stack)
+    labels = torch.from_numpy(expert_labels(str(root / "expert"), data, ends))
+    index = torch.from_numpy(ends)[:, None] - torch.arange(head.n_stack - 1, -1, -1)
+    net, _ = load_generator(run / EXPORTS["g_ab"])
+    with torch.no_grad():
+        frames = to_model_input(torch.from_numpy(data.frames[index.reshape(-1).numpy()]))
+        return float(head.loss(net(frames), labels))
+
+
+def test_policy_consistency_pulls_the_policys_actions_toward_the_experts(cheetah_pair):
+    from style_wrap.demo import FLIP_AWARE_POLICY
+
+    root = cheetah_pair
+    cfg = TrainConfig(
+        domain_a=str(root / "a"),
+        domain_b=str(root / "b"),
+        out=str(root / "runs"),
+        name="with",
+        iters=10,
+        lr=1e-3,
+        lambda_policy=100.0,
+        policy=FLIP_AWARE_POLICY,
+        policy_expert=str(root / "expert"),
+        policy_batch=4,
+        **TINY,
+    )
+    with_term = train(cfg)
+    records = [json.loads(line) for line in (with_term / "metrics.jsonl").read_text().splitlines()]
+    assert sum("policy_AB" in r for r in records) == 10
+    without = train(cfg.replace(name="without", lambda_policy=0.0))  # same seed, same start
+    # over every full stack of domain A, the term brought the policy closer to the expert
+    assert _policy_loss_over_all_stacks(with_term, root) < _policy_loss_over_all_stacks(
+        without, root
+    )
+
+
+def test_policy_consistency_needs_its_inputs(cheetah_pair, tmp_path):
+    from style_wrap.demo import FLIP_AWARE_POLICY
+
+    root = cheetah_pair
+    with pytest.raises(ConfigError, match="lambda_policy = 1.0 needs settings policy"):
+        TrainConfig(domain_a="a", domain_b="b", lambda_policy=1.0, policy=FLIP_AWARE_POLICY)
+    good = TrainConfig(
+        domain_a=str(root / "a"),
+        domain_b=str(root / "b"),
+        out=str(tmp_path / "runs"),
+        iters=1,
+        lambda_policy=1.0,
+        policy=FLIP_AWARE_POLICY,
+        policy_expert=str(root / "expert"),
+        **TINY,
+    )
+    cases = [
+        ({"domain_a": str(root / "sparse"), "domain_b": str(root / "sparse")}, "no run of 3"),
+        ({"policy": "no-such-policy.zip"}, "no such file and no shipped policy"),
+        ({"policy_expert": str(tmp_path)}, "no expert.zip"),
+    ]
+    for changes, needle in cases:
+        with pytest.raises(ConfigError, match=needle):
+            train(good.replace(**changes))
+    small = tmp_path / "small"
+    save_frames(small, np.zeros((4, 32, 32, 3), np.uint8), name="small")
+    with pytest.raises(ConfigError, match=r"reads observations of shape \(9, 64, 64\)"):
+        train(good.replace(domain_a=str(small), domain_b=str(small)))
+    assert not (tmp_path / "runs").exists()  # bad settings leave no run folder

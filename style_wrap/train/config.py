@@ -94,6 +94,24 @@ class TrainConfig:
     )
     pose_steps: int = _f(2000, "Training steps of each pose regressor (with lambda_pose > 0).")
     pose_width: int = _f(32, "Width of the pose regressors.")
+    lambda_policy: float = _f(
+        0.0,
+        "Weight of the policy-consistency loss (RL-CycleGAN's idea, with a state expert as the "
+        "judge): the domain-B pixel policy `policy`, fed G_AB's translation of stacked "
+        "consecutive domain-A frames, must take the action the state expert `policy_expert` "
+        "takes at the newest frame's recorded state. Needs domain-A frames collected with "
+        "--every 1 from a MuJoCo env (0 disables).",
+    )
+    policy: str = _f(
+        "",
+        "SB3 pixel policy of domain B (a .zip, or a shipped policy file name) whose actions the "
+        "policy-consistency loss reads; it is frozen.",
+    )
+    policy_expert: str = _f(
+        "",
+        "State-expert folder (`style-wrap expert`) that labels domain-A frames by their state.",
+    )
+    policy_batch: int = _f(0, "Frame stacks per iteration for the policy loss (0: batch_size).")
     init_g_ab: str = _f(
         "",
         "Start G_AB from these exported weights (a .safetensors path or a shipped name, e.g. "
@@ -160,14 +178,28 @@ class TrainConfig:
             "sample_every",
             "export_every",
             "threads",
+            "policy_batch",
         ):
             if getattr(self, name) < 0:
                 raise ConfigError(f"setting {name} = {getattr(self, name)!r}; expected >= 0")
-        for name in ("lambda_cycle", "lambda_identity", "lambda_gp", "lambda_pose", "lr"):
+        for name in (
+            "lambda_cycle",
+            "lambda_identity",
+            "lambda_gp",
+            "lambda_pose",
+            "lambda_policy",
+            "lr",
+        ):
             if getattr(self, name) < 0:
                 raise ConfigError(f"setting {name} = {getattr(self, name)!r}; expected >= 0")
         if not 0.0 <= self.ema < 1.0:
             raise ConfigError(f"setting ema = {self.ema!r}; expected 0 <= ema < 1 (0: off)")
+        if self.lambda_policy > 0 and not (self.policy and self.policy_expert):
+            raise ConfigError(
+                f"lambda_policy = {self.lambda_policy} needs settings policy (a domain-B pixel "
+                f"policy, got {self.policy!r}) and policy_expert (a state-expert folder, got "
+                f"{self.policy_expert!r})"
+            )
         for name in ("beta1", "beta2", "decay_start"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ConfigError(f"setting {name} = {getattr(self, name)!r}; expected in [0, 1]")

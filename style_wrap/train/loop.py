@@ -29,6 +29,7 @@ from style_wrap.errors import ConfigError, DataError
 from style_wrap.nets import GeneratorConfig, ResnetGenerator, to_model_input
 from style_wrap.pose import pose_targets
 from style_wrap.train.config import TrainConfig, default_run_name, load_toml
+from style_wrap.train.consistency import PolicyHead, expert_labels, resolve_policy_path
 from style_wrap.train.logs import RunWriter
 from style_wrap.train.model import CycleGAN, DistInfo, EpochSampler
 from style_wrap.weights import GeneratorSpec, save_generator
@@ -144,6 +145,39 @@ def _batches(
         yield x, None if poses is None else poses[index]
 
 
+def _stacks(
+    frames: torch.Tensor,
+    ends: torch.Tensor,
+    labels: torch.Tensor,
+    n_stack: int,
+    sampler: EpochSampler,
+    memory_format: torch.memory_format,
+) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    """Batches of ``n_stack`` consecutive frames (oldest first), flat, and the expert's labels."""
+    back = torch.arange(n_stack - 1, -1, -1, device=frames.device)
+    while True:
+        pick = sampler.next().to(frames.device)
+        index = (ends[pick][:, None] - back).reshape(-1)
+        yield to_model_input(frames[index], memory_format=memory_format), labels[pick]
+
+
+def _policy_consistency(
+    config: TrainConfig, data_a: FrameData, size: tuple[int, int], device: torch.device
+) -> tuple[PolicyHead | None, torch.Tensor, torch.Tensor]:
+    """The frozen policy, the frame indices that end a full stack, and the expert's labels."""
+    if config.lambda_policy <= 0:
+        return None, torch.zeros(0), torch.zeros(0)
+    head = PolicyHead(resolve_policy_path(config.policy), size, device)
+    ends = data_a.stack_ends(head.n_stack)
+    if len(ends) == 0:
+        raise ConfigError(
+            f"lambda_policy = {config.lambda_policy}: {config.domain_a} has no run of "
+            f"{head.n_stack} consecutive frames; expected frames collected with --every 1"
+        )
+    labels = expert_labels(config.policy_expert, data_a, ends)
+    return head, torch.from_numpy(ends).to(device), torch.from_numpy(labels).to(device)
+
+
 def train(config: TrainConfig, given: set[str] | None = None) -> Path:
     """Run (or resume) a training run; returns its folder. ``given``: settings set by the user."""
     dist_info = DistInfo.from_env()
@@ -167,9 +201,13 @@ def train(config: TrainConfig, given: set[str] | None = None) -> Path:
             torch.cuda.set_device(device)
         if not dist.is_initialized():
             dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+    h, w = data_a.frames.shape[1:3]
+    policy = _policy_consistency(config, data_a, (h, w), device)  # bad settings leave no folder
     writer = RunWriter(run_dir, config, dist_info.is_main, CHECKPOINT)
     try:
-        return _train(config, run_dir, data_a, data_b, device, dist_info, writer, init_states)
+        return _train(
+            config, run_dir, data_a, data_b, device, dist_info, writer, init_states, policy
+        )
     finally:
         writer.close()
         if dist_info.world > 1 and dist.is_initialized():
@@ -185,6 +223,7 @@ def _train(
     dist_info: DistInfo,
     writer: RunWriter,
     init_states: dict[str, dict[str, Any]],
+    policy: tuple[PolicyHead | None, torch.Tensor, torch.Tensor],
 ) -> Path:
     h, w = data_a.frames.shape[1:3]
     use_pose = config.lambda_pose > 0
@@ -192,8 +231,14 @@ def _train(
         torch.from_numpy(pose_targets(d.qpos)).to(device) if use_pose else None
         for d in (data_a, data_b)
     ]
+    head, ends, labels = policy
     model = CycleGAN(
-        config, (h, w), device, dist_info, pose_dim=poses[0].shape[1] if poses[0] is not None else 0
+        config,
+        (h, w),
+        device,
+        dist_info,
+        pose_dim=poses[0].shape[1] if poses[0] is not None else 0,
+        policy_head=head,
     )
     samplers = {
         "a": EpochSampler(
@@ -203,6 +248,14 @@ def _train(
             len(data_b), config.batch_size, config.seed + 1, dist_info.rank, dist_info.world
         ),
     }
+    if head is not None:
+        samplers["policy"] = EpochSampler(
+            len(ends),
+            config.policy_batch or config.batch_size,
+            config.seed + 2,
+            dist_info.rank,
+            dist_info.world,
+        )
     checkpoint = run_dir / CHECKPOINT
     for key, state in init_states.items():
         getattr(model, key).load_state_dict(state)
@@ -220,6 +273,11 @@ def _train(
         )
     batches_a = _batches(frames_a, poses[0], samplers["a"], model.memory_format)
     batches_b = _batches(frames_b, poses[1], samplers["b"], model.memory_format)
+    stacks = (
+        None
+        if head is None
+        else _stacks(frames_a, ends, labels, head.n_stack, samplers["policy"], model.memory_format)
+    )
     g = torch.Generator().manual_seed(config.seed)
     fixed_a = to_model_input(frames_a[torch.randperm(len(frames_a), generator=g)[:4].to(device)])
     fixed_b = to_model_input(frames_b[torch.randperm(len(frames_b), generator=g)[:4].to(device)])
@@ -254,7 +312,8 @@ def _train(
     with _Stop() as stop:
         while model.step < config.iters:
             (real_a, pose_a), (real_b, pose_b) = next(batches_a), next(batches_b)
-            losses = model.train_step(real_a, real_b, pose_a, pose_b)
+            policy_batch = None if stacks is None else next(stacks)
+            losses = model.train_step(real_a, real_b, pose_a, pose_b, policy_batch)
             bar.update(1)
             if model.step % config.log_every == 0 or model.step == config.iters:
                 now = time.perf_counter()

@@ -25,6 +25,7 @@ from style_wrap.errors import ConfigError, DataError
 from style_wrap.nets import GeneratorConfig, PatchDiscriminator, from_model_output
 from style_wrap.pose import PoseRegressor, fit_pose_regressor
 from style_wrap.train.config import TrainConfig
+from style_wrap.train.consistency import PolicyHead
 from style_wrap.train.losses import (
     adversarial_loss,
     cycle_losses,
@@ -151,6 +152,8 @@ class CycleGAN:
         frame_size: Side of the (square or not) frames, as ``(height, width)``.
         device: Where to train.
         dist_info: This process's rank and world size.
+        pose_dim: Size of the recorded poses (with ``lambda_pose > 0``).
+        policy_head: The frozen domain-B pixel policy (with ``lambda_policy > 0``).
     """
 
     def __init__(
@@ -160,6 +163,7 @@ class CycleGAN:
         device: torch.device,
         dist_info: DistInfo = DistInfo(),
         pose_dim: int = 0,
+        policy_head: PolicyHead | None = None,
     ):
         self.config, self.device, self.dist = config, device, dist_info
         self.frame_size = frame_size
@@ -206,6 +210,7 @@ class CycleGAN:
             for net in (self.pose_a, self.pose_b):
                 net.eval().requires_grad_(False)
         self.pose_fitted = False
+        self.policy_head = policy_head if config.lambda_policy > 0 else None
         # Moving averages of the generators (torch's AveragedModel; the first update copies).
         self.ema: dict[str, AveragedModel] = {}
         if config.ema > 0:
@@ -276,10 +281,13 @@ class CycleGAN:
         real_b: torch.Tensor,
         pose_a: torch.Tensor | None = None,
         pose_b: torch.Tensor | None = None,
+        policy_batch: tuple[torch.Tensor, torch.Tensor] | None = None,
     ) -> dict[str, float]:
         """One iteration on a batch of each domain (float NCHW in [-1, 1]); returns the losses.
 
-        ``pose_a``/``pose_b`` are the batches' recorded poses, used when ``lambda_pose > 0``.
+        ``pose_a``/``pose_b`` are the batches' recorded poses, used when ``lambda_pose > 0``;
+        ``policy_batch`` is ``(stacked domain-A frames, expert actions)``, used when
+        ``lambda_policy > 0`` (see :mod:`style_wrap.train.consistency`).
         """
         cfg, n = self.config, len(real_a)
         identity = cfg.identity_weight > 0
@@ -330,6 +338,13 @@ class CycleGAN:
                 losses["pose_AB"] = self.pose_b.loss(fake_b, pose_a)
                 losses["pose_BA"] = self.pose_a.loss(fake_a, pose_b)
                 loss_g = loss_g + cfg.lambda_pose * (losses["pose_AB"] + losses["pose_BA"])
+            if self.policy_head is not None:
+                if policy_batch is None:
+                    raise ConfigError("lambda_policy > 0 needs stacked frames and expert labels")
+                # The policy, shown G_AB's translation of the stack, must act as the expert did.
+                stacks, labels = policy_batch
+                losses["policy_AB"] = self.policy_head.loss(self.g_ab(stacks), labels)
+                loss_g = loss_g + cfg.lambda_policy * losses["policy_AB"]
             if identity:
                 losses["idt_A"] = l1(out_ba[n:], real_a)
                 losses["idt_B"] = l1(out_ab[n:], real_b)

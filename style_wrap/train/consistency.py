@@ -1,0 +1,110 @@
+"""Policy consistency: the target domain's pixel policy judges the translation by its actions.
+
+RL-CycleGAN (Rao et al., 2020) makes a translator keep what the task needs by asking that a
+policy's outputs on translated images agree with its outputs on the source. Here the judge is
+sharper and needs no paired images: the simulator recorded each domain-A frame's state, a state
+expert labels that state with its action, and the frozen domain-B pixel policy, shown G_AB's
+translation of the last ``n`` consecutive domain-A frames (stacked as the policy saw them in
+training), must take that action. The loss reaches G_AB only; the policy and expert stay fixed.
+
+Example:
+    >>> import torch
+    >>> head = PolicyHead.__new__(PolicyHead)  # the stacking rule, without a policy
+    >>> head.n_stack = 3
+    >>> frames = torch.arange(2 * 3 * 3 * 2 * 2.0).reshape(6, 3, 2, 2)  # 2 stacks of 3 frames
+    >>> stacked = head.stack(frames)
+    >>> stacked.shape, bool((stacked[1, 6:] == frames[5]).all())  # newest frame last
+    (torch.Size([2, 9, 2, 2]), True)
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from style_wrap.data import FrameData
+from style_wrap.errors import ConfigError
+
+__all__ = ["PolicyHead", "expert_labels", "resolve_policy_path"]
+
+
+def resolve_policy_path(name: str) -> Path:
+    """A pixel-policy path: a file as given, else a shipped policy's file name.
+
+    Example:
+        >>> resolve_policy_path("halfcheetah-pixel-policy.zip").name
+        'halfcheetah-pixel-policy.zip'
+    """
+    from style_wrap.demo import resolve_policy
+
+    path = resolve_policy(name)
+    if not path.is_file():
+        raise ConfigError(
+            f"setting policy = {name!r}: no such file and no shipped policy of that name; "
+            "expected an SB3 .zip of a pixel policy for domain B"
+        )
+    return path
+
+
+def expert_labels(expert_folder: str, data: FrameData, index: np.ndarray) -> np.ndarray:
+    """The state expert's deterministic action at the recorded state of each frame in ``index``."""
+    from style_wrap.policy import PolicyError, StateExpert
+
+    if data.qpos is None or data.qvel is None:
+        raise ConfigError(
+            "lambda_policy > 0 needs domain-A frames with their physics state; expected frames "
+            "collected from a MuJoCo env"
+        )
+    try:
+        expert = StateExpert(expert_folder)
+    except PolicyError as err:
+        raise ConfigError(f"setting policy_expert = {expert_folder!r}: {err}") from None
+    return np.stack([expert.act(data.qpos[i], data.qvel[i]) for i in index]).astype(np.float32)
+
+
+class PolicyHead:
+    """A frozen SB3 pixel policy as a differentiable function of translated frames.
+
+    Args:
+        policy: Path of an SB3 model that reads ``n`` stacked RGB frames (channel-first, as SB3
+            stores image policies).
+        frame_size: ``(height, width)`` of the training frames.
+        device: Where the policy runs (the training device).
+    """
+
+    def __init__(self, policy: str | Path, frame_size: tuple[int, int], device: torch.device):
+        from style_wrap.policy import PolicyError, frames_stacked, load_policy
+
+        try:
+            model = load_policy(policy, device=str(device))
+            self.n_stack = frames_stacked(model, 3)
+        except PolicyError as err:
+            raise ConfigError(f"setting policy = {str(policy)!r}: {err}") from None
+        expected = (3 * self.n_stack, *frame_size)
+        if tuple(model.observation_space.shape) != expected:
+            raise ConfigError(
+                f"setting policy = {str(policy)!r}: it reads observations of shape "
+                f"{model.observation_space.shape}; expected {expected} ({self.n_stack} stacked "
+                f"frames of the training frames' size)"
+            )
+        self.policy: Any = model.policy
+        self.policy.set_training_mode(False)
+        self.policy.requires_grad_(False)
+
+    def stack(self, frames: torch.Tensor) -> torch.Tensor:
+        """``(B * n, 3, H, W)`` frames, oldest first in each run of ``n``, to ``(B, 3n, H, W)``."""
+        b = frames.shape[0] // self.n_stack
+        return frames.reshape(b, self.n_stack * frames.shape[1], *frames.shape[2:])
+
+    def actions(self, frames: torch.Tensor) -> torch.Tensor:
+        """The policy's mean action for translated frames in ``[-1, 1]`` (grouped as in stack)."""
+        pixels = (self.stack(frames).float() + 1.0) * 127.5  # the policy scales 0..255 itself
+        return self.policy.get_distribution(pixels).distribution.mean
+
+    def loss(self, frames: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        """Mean squared error between the policy's actions and the expert's labels."""
+        return F.mse_loss(self.actions(frames).float(), labels)
