@@ -354,7 +354,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--policy",
         default="random",
-        help="'random', an SB3 pixel-policy .zip, or a state-expert folder (style-wrap expert)",
+        help="'random', an SB3 pixel-policy .zip (or a shipped one's name), or a state-expert "
+        "folder (style-wrap expert)",
     )
     p.add_argument("--every", type=int, default=1, help="keep every K-th step (default 1)")
     p.add_argument(

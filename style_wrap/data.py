@@ -131,7 +131,9 @@ class _Actor:
                 raise DataError(f"state expert {policy!r} needs a MuJoCo env; {env} has no state")
             self.expert = StateExpert(policy)
             return
-        self.model = load_policy(policy)
+        from style_wrap.demo import resolve_policy
+
+        self.model = load_policy(resolve_policy(policy))  # a path, or a shipped policy's name
         frame = image_space(env.observation_space).shape
         self.stacker = FrameStacker(frames_stacked(self.model, frame[-1]), frame)
         if translator is not None:
@@ -185,7 +187,8 @@ def collect(
         frames: How many frames to add.
         out: The dataset folder (created, or appended to).
         seed: Seeds the env resets and the action sampling.
-        policy: ``"random"``, a stable-baselines3 pixel policy file, or a state-expert folder
+        policy: ``"random"``, a stable-baselines3 pixel policy file (or a shipped one's file
+            name), or a state-expert folder
             (``expert.zip`` + ``vecnormalize.pkl``, see :func:`style_wrap.policy.train_expert`).
         env_kwargs: Keyword arguments for ``gym.make``.
         every: Keep one frame every ``every`` steps (consecutive frames are near duplicates).

@@ -187,9 +187,9 @@ def test_collect_records_each_frames_step_in_its_episode(tmp_path):
 
 
 def test_collect_with_a_pixel_policy_seeing_through_a_translator(tmp_path):
-    from style_wrap.demo import FLIP_AWARE_POLICY, shipped_policy
+    from style_wrap.demo import FLIP_AWARE_POLICY
 
-    policy = str(shipped_policy(FLIP_AWARE_POLICY))
+    policy = FLIP_AWARE_POLICY  # a shipped policy's file name is found like a path
     kwargs = dict(env_kwargs={"width": 64, "height": 64}, seed=5, policy=policy, progress=False)
     env = "StyleWrap/HalfCheetahRestyled-v5"
     collect(env, 6, tmp_path / "raw", **kwargs)
