@@ -499,3 +499,31 @@ def test_policy_consistency_needs_its_inputs(cheetah_pair, tmp_path):
     with pytest.raises(ConfigError, match=r"reads observations of shape \(9, 64, 64\)"):
         train(good.replace(domain_a=str(small), domain_b=str(small)))
     assert not (tmp_path / "runs").exists()  # bad settings leave no run folder
+
+
+def test_policy_consistency_resumes_where_an_uninterrupted_run_ends(cheetah_pair, tmp_path):
+    from style_wrap.demo import FLIP_AWARE_POLICY
+
+    root = cheetah_pair
+    cfg = TrainConfig(
+        domain_a=str(root / "a"),
+        domain_b=str(root / "b"),
+        out=str(tmp_path / "runs"),
+        name="straight",
+        iters=4,
+        decay_start=1.0,  # the same learning rate whatever iters says
+        lambda_policy=10.0,
+        policy=FLIP_AWARE_POLICY,
+        policy_expert=str(root / "expert"),
+        policy_batch=2,
+        checkpoint_every=2,
+        **TINY,
+    )
+    straight = train(cfg)
+    train(cfg.replace(name="resumed", iters=2))
+    resumed = train(cfg.replace(name="resumed", resume=True), {"iters", "resume", "name"})
+    a = torch.load(straight / CHECKPOINT, weights_only=True)
+    b = torch.load(resumed / CHECKPOINT, weights_only=True)
+    assert a["samplers"]["policy"] == b["samplers"]["policy"] != {"epoch": 0, "pos": 0}
+    for key, value in a["model"]["g_ab"].items():
+        assert torch.equal(value, b["model"]["g_ab"][key]), key
