@@ -346,6 +346,8 @@ def _train(
     _check_in_sync(model, dist_info)
     if dist_info.is_main:
         export(run_dir)
+    if dist_info.world > 1:
+        dist.barrier()  # leave together: tearing gloo down while a peer still works can abort
     return run_dir
 
 
