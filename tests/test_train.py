@@ -443,22 +443,26 @@ def _policy_loss_over_all_stacks(run: Path, root: Path) -> float:
         return float(head.loss(net(frames), labels))
 
 
-def test_policy_consistency_pulls_the_policys_actions_toward_the_experts(cheetah_pair):
+def _policy_config(root: Path, out: Path, **changes) -> TrainConfig:
+    """A tiny run with policy consistency on the cheetah pair (the flip-aware student)."""
     from style_wrap.demo import FLIP_AWARE_POLICY
 
-    root = cheetah_pair
-    cfg = TrainConfig(
+    settings = dict(
         domain_a=str(root / "a"),
         domain_b=str(root / "b"),
-        out=str(root / "runs"),
-        name="with",
-        iters=10,
-        lr=1e-3,
-        lambda_policy=100.0,
+        out=str(out),
+        lambda_policy=1.0,
         policy=FLIP_AWARE_POLICY,
         policy_expert=str(root / "expert"),
-        policy_batch=4,
         **TINY,
+    )
+    return TrainConfig(**{**settings, **changes})
+
+
+def test_policy_consistency_pulls_the_policys_actions_toward_the_experts(cheetah_pair):
+    root = cheetah_pair
+    cfg = _policy_config(
+        root, root / "runs", name="with", iters=10, lr=1e-3, lambda_policy=100.0, policy_batch=4
     )
     with_term = train(cfg)
     records = [json.loads(line) for line in (with_term / "metrics.jsonl").read_text().splitlines()]
@@ -476,16 +480,7 @@ def test_policy_consistency_needs_its_inputs(cheetah_pair, tmp_path):
     root = cheetah_pair
     with pytest.raises(ConfigError, match="lambda_policy = 1.0 needs settings policy"):
         TrainConfig(domain_a="a", domain_b="b", lambda_policy=1.0, policy=FLIP_AWARE_POLICY)
-    good = TrainConfig(
-        domain_a=str(root / "a"),
-        domain_b=str(root / "b"),
-        out=str(tmp_path / "runs"),
-        iters=1,
-        lambda_policy=1.0,
-        policy=FLIP_AWARE_POLICY,
-        policy_expert=str(root / "expert"),
-        **TINY,
-    )
+    good = _policy_config(root, tmp_path / "runs", iters=1)
     cases = [
         ({"domain_a": str(root / "sparse"), "domain_b": str(root / "sparse")}, "no run of 3"),
         ({"policy": "no-such-policy.zip"}, "no such file and no shipped policy"),
@@ -502,22 +497,15 @@ def test_policy_consistency_needs_its_inputs(cheetah_pair, tmp_path):
 
 
 def test_policy_consistency_resumes_where_an_uninterrupted_run_ends(cheetah_pair, tmp_path):
-    from style_wrap.demo import FLIP_AWARE_POLICY
-
-    root = cheetah_pair
-    cfg = TrainConfig(
-        domain_a=str(root / "a"),
-        domain_b=str(root / "b"),
-        out=str(tmp_path / "runs"),
+    cfg = _policy_config(
+        cheetah_pair,
+        tmp_path / "runs",
         name="straight",
         iters=4,
         decay_start=1.0,  # the same learning rate whatever iters says
         lambda_policy=10.0,
-        policy=FLIP_AWARE_POLICY,
-        policy_expert=str(root / "expert"),
         policy_batch=2,
         checkpoint_every=2,
-        **TINY,
     )
     straight = train(cfg)
     train(cfg.replace(name="resumed", iters=2))
