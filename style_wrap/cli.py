@@ -181,6 +181,7 @@ def _cmd_demo(args: argparse.Namespace) -> None:
         device=args.device,
         video=video,
         json_path=args.json,
+        jobs=args.jobs,
     )
     print(result.table())
     if video:
@@ -203,6 +204,7 @@ def _cmd_choose(args: argparse.Namespace) -> None:
         seed=args.seed,
         max_steps=args.max_steps,
         device=args.device,
+        jobs=args.jobs,
     )
     print("mean return  speed m/s  flipped  weights")
     for r in records:
@@ -272,6 +274,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--video", default="demo.mp4", help="side-by-side video, or 'none'")
     p.add_argument("--json", help="write returns and ratio_raw / ratio_translated here")
     p.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
+    p.add_argument(
+        "--jobs",
+        type=int,
+        default=1,
+        help="run the episodes in this many processes (same results, sooner; default 1)",
+    )
     p.set_defaults(func=_cmd_demo)
 
     p = sub.add_parser("choose", help="rank translator files by the pixel policy's return")
@@ -288,6 +296,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="auto")
     p.add_argument("--json", help="write the ranking and the best file here")
     p.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
+    p.add_argument(
+        "--jobs",
+        type=int,
+        default=1,
+        help="run the episodes in this many processes (same results, sooner; default 1)",
+    )
     p.set_defaults(func=_cmd_choose)
 
     p = sub.add_parser("eval", help="paired fidelity, pose, flicker (and policy) of a translator")

@@ -20,11 +20,10 @@ import gymnasium as gym
 import numpy as np
 
 from style_wrap.domains import render_state
+from style_wrap.episodes import EpisodeResult, EpisodeTask, gait, run_tasks
 from style_wrap.errors import WeightsError
 from style_wrap.io import atomic_path, atomic_write_bytes
-from style_wrap.policy import frames_stacked, load_policy, run_episodes
 from style_wrap.weights import resolve_weights
-from style_wrap.wrappers import StyleTransfer
 
 __all__ = [
     "CONDITIONS",
@@ -87,25 +86,6 @@ def resolve_policy(policy: str | os.PathLike[str] | None = None) -> Path:
         return path
 
 
-def gait(x: np.ndarray, pitch: np.ndarray, dt: float) -> tuple[float, bool]:
-    """Mean forward speed (m/s) of one episode, and whether the cheetah flipped onto its back.
-
-    ``x`` and ``pitch`` are the root's x position and pitch (``qpos[0]``, ``qpos[2]``) after
-    every step. Flipped: upside down (``cos(pitch) < 0``) for at least a tenth of the steps; a
-    cheetah on its back stays there, while a somersault it lands is a few steps.
-
-    Example:
-        >>> t = np.arange(100)
-        >>> gait(0.2 * t, np.zeros(100), dt=0.05)
-        (4.0, False)
-        >>> gait(0.2 * t, np.where(t > 50, np.pi, 0.0), dt=0.05)[1]
-        True
-    """
-    x, pitch = np.asarray(x, float), np.asarray(pitch, float)
-    speed = float((x[-1] - x[0]) / (dt * max(1, len(x) - 1)))
-    return round(speed, 6), bool(np.mean(np.cos(pitch) < 0) >= 0.1)
-
-
 @dataclass
 class DemoResult:
     """Returns per condition and the two ratios against the standard look; with each episode's
@@ -163,46 +143,51 @@ def run_demo(
     video: str | os.PathLike[str] | None = "demo.mp4",
     json_path: str | os.PathLike[str] | None = None,
     progress: bool = True,
+    jobs: int = 1,
 ) -> DemoResult:
-    """Evaluate the pixel policy in the three :data:`CONDITIONS`; write the video and JSON."""
+    """Evaluate the pixel policy in the three :data:`CONDITIONS`; write the video and JSON.
+
+    Each condition's episode ``i`` resets with seed ``seed + i``. ``jobs > 1`` runs the episodes
+    in that many worker processes (:func:`style_wrap.episodes.run_tasks`), with the same results.
+    """
     from tqdm.auto import tqdm
 
-    model = load_policy(resolve_policy(policy), device="cpu")
+    policy_path = resolve_policy(policy)
+    resolve_weights(weights)  # a missing translator fails now, not after two conditions
     size = {"width": 64, "height": 64}
-    steps = episodes * (max_steps or 1000) * len(CONDITIONS)
-    bar = tqdm(total=steps, desc="demo", unit="step", disable=not progress)
-    result = DemoResult()
-    panels: list[np.ndarray] = []
-    for condition, env_id in CONDITIONS.items():
-        env: gym.Env = gym.make(env_id, **size)
-        if condition == "restyled_translated":
-            env = StyleTransfer(env, weights, device=device)
-
-        def on_step(
-            episode: int, frame: np.ndarray, env: gym.Env = env, c: str = condition
-        ) -> None:
-            bar.update(1)
-            if c == "restyled_translated" and episode == 0 and video is not None:
-                qpos = env.unwrapped.data.qpos  # type: ignore[attr-defined]
-                panels.append(
-                    np.concatenate(
-                        [
-                            render_state("restyled", qpos, **size),
-                            frame,
-                            render_state("standard", qpos, **size),
-                        ],
-                        axis=1,
-                    )
-                )
-
-        returns, speed, flipped = _gait_episodes(
-            model, env, episodes, seed=seed, max_steps=max_steps, on_step=on_step
+    tasks = [
+        EpisodeTask(
+            env_id,
+            weights=str(weights) if condition == "restyled_translated" else None,
+            seed=seed + i,
+            max_steps=max_steps,
+            device=device,
+            local=video is not None and condition == "restyled_translated" and i == 0,
         )
-        result.returns[condition] = returns
-        result.speed[condition] = speed
-        result.flipped[condition] = flipped
-        env.close()
-    bar.close()
+        for condition, env_id in CONDITIONS.items()
+        for i in range(episodes)
+    ]
+    panels: list[np.ndarray] = []
+
+    def on_step(index: int, frame: np.ndarray, env: gym.Env) -> None:
+        if tasks[index].local:  # the video's episode: restyled | translated | standard render
+            qpos = env.unwrapped.data.qpos  # type: ignore[attr-defined]
+            raw = render_state("restyled", qpos, **size)
+            panels.append(np.concatenate([raw, frame, render_state("standard", qpos, **size)], 1))
+
+    with tqdm(
+        total=len(tasks) * (max_steps or 1000), desc="demo", unit="step", disable=not progress
+    ) as bar:
+        episodes_run = run_tasks(
+            policy_path,
+            tasks,
+            jobs=jobs,
+            on_step=on_step,
+            on_done=lambda i, r: bar.update(r.steps),
+        )
+    result = DemoResult()
+    for c, condition in enumerate(CONDITIONS):
+        _record(result, condition, episodes_run[c * episodes : (c + 1) * episodes])
     if video is not None and panels:
         import imageio.v3 as iio
 
@@ -214,36 +199,10 @@ def run_demo(
     return result
 
 
-def _gait_episodes(
-    model: Any,
-    env: gym.Env,
-    episodes: int,
-    *,
-    seed: int,
-    max_steps: int | None,
-    on_step: Any = None,
-) -> tuple[list[float], list[float], list[bool]]:
-    """Returns, mean speeds and flips (:func:`gait`) of ``model``'s episodes in ``env``."""
-    track: list[list[tuple[float, float]]] = [[] for _ in range(episodes)]  # (x, pitch)
-
-    def record(episode: int, frame: np.ndarray) -> None:
-        qpos = env.unwrapped.data.qpos  # type: ignore[attr-defined]
-        track[episode].append((float(qpos[0]), float(qpos[2])))
-        if on_step is not None:
-            on_step(episode, frame)
-
-    returns = run_episodes(
-        model,
-        env,
-        episodes,
-        seed=seed,
-        n_stack=frames_stacked(model),
-        max_steps=max_steps,
-        on_step=record,
-    )
-    dt = float(env.unwrapped.dt)  # type: ignore[attr-defined]
-    gaits = [gait(*np.array(t).T, dt=dt) for t in track]
-    return returns, [g[0] for g in gaits], [g[1] for g in gaits]
+def _record(result: DemoResult, condition: str, episodes: list[EpisodeResult]) -> None:
+    result.returns[condition] = [e.ret for e in episodes]
+    result.speed[condition] = [e.speed for e in episodes]
+    result.flipped[condition] = [e.flipped for e in episodes]
 
 
 def choose_translator(
@@ -255,13 +214,16 @@ def choose_translator(
     max_steps: int | None = None,
     device: str = "auto",
     progress: bool = True,
+    jobs: int = 1,
 ) -> list[dict[str, Any]]:
     """Rank translators by the pixel policy's return through them on the restyled cheetah.
 
     GAN quality moves a lot between exports of one run, and paired image metrics do not say
     which export the policy can use (docs/results.md), so choose by the policy itself, on
-    episodes (``seed`` on) other than those you report. Returns one record per file, best
-    first: ``weights``, ``returns``, ``mean``, ``speed`` and ``flipped`` per episode.
+    episodes (``seed`` on) other than those you report, and many of them: one flip moves a
+    mean by a quarter over 4 episodes. ``jobs > 1`` spreads the episodes over that many
+    processes, with the same results. Returns one record per file, best first: ``weights``,
+    ``returns``, ``mean``, ``speed`` and ``flipped`` per episode.
     """
     from tqdm.auto import tqdm
 
@@ -269,37 +231,27 @@ def choose_translator(
         raise WeightsError("no translator files to choose from; expected one or more")
     for w in weights:  # every file checked before the first episode, not after an hour
         resolve_weights(w)
-    model = load_policy(resolve_policy(policy), device="cpu")
-    bar = tqdm(
-        total=len(weights) * episodes * (max_steps or 1000),
-        desc="choose",
-        unit="step",
-        disable=not progress,
-    )
+    policy_path = resolve_policy(policy)
+    env_id = CONDITIONS["restyled_translated"]
+    tasks = [
+        EpisodeTask(env_id, str(w), seed + i, max_steps, device)
+        for w in weights
+        for i in range(episodes)
+    ]
+    with tqdm(
+        total=len(tasks) * (max_steps or 1000), desc="choose", unit="step", disable=not progress
+    ) as bar:
+        done = run_tasks(policy_path, tasks, jobs=jobs, on_done=lambda i, r: bar.update(r.steps))
     records = []
-    for w in weights:
-        env: gym.Env = StyleTransfer(
-            gym.make(CONDITIONS["restyled_translated"], width=64, height=64), w, device=device
-        )
-        try:
-            returns, speed, flipped = _gait_episodes(
-                model,
-                env,
-                episodes,
-                seed=seed,
-                max_steps=max_steps,
-                on_step=lambda episode, frame: bar.update(1),
-            )
-        finally:
-            env.close()
+    for k, w in enumerate(weights):
+        runs = done[k * episodes : (k + 1) * episodes]
         records.append(
             {
                 "weights": str(w),
-                "returns": returns,
-                "mean": float(np.mean(returns)),
-                "speed": speed,
-                "flipped": flipped,
+                "returns": [r.ret for r in runs],
+                "mean": float(np.mean([r.ret for r in runs])),
+                "speed": [r.speed for r in runs],
+                "flipped": [r.flipped for r in runs],
             }
         )
-    bar.close()
     return sorted(records, key=lambda r: -r["mean"])
