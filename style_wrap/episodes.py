@@ -36,8 +36,9 @@ StepCallback = Callable[[int, np.ndarray, gym.Env], None]
 class EpisodeTask:
     """One episode: the env, the translator it is seen through (if any), its reset seed.
 
-    ``local`` keeps the episode in this process even when others go to workers, for a caller
-    that needs its frames as they come (the demo's video).
+    The env is made with 64x64 frames, the size the shipped pixel policies read. ``local`` keeps
+    the episode in this process even when others go to workers, for a caller that needs its
+    frames as they come (the demo's video).
     """
 
     env_id: str
