@@ -247,6 +247,16 @@ def _cmd_eval(args: argparse.Namespace) -> None:
         print(f"wrote {args.out}/eval.json, eval.md, grid.png (source | translated | truth)")
 
 
+def _add_jobs(p: argparse.ArgumentParser) -> None:
+    """``--jobs``, for the subcommands whose episodes :func:`style_wrap.episodes.run_tasks` runs."""
+    p.add_argument(
+        "--jobs",
+        type=int,
+        default=1,
+        help="run the episodes in this many processes (same results, sooner; default 1)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
     parser = argparse.ArgumentParser(
@@ -274,12 +284,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--video", default="demo.mp4", help="side-by-side video, or 'none'")
     p.add_argument("--json", help="write returns and ratio_raw / ratio_translated here")
     p.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
-    p.add_argument(
-        "--jobs",
-        type=int,
-        default=1,
-        help="run the episodes in this many processes (same results, sooner; default 1)",
-    )
+    _add_jobs(p)
     p.set_defaults(func=_cmd_demo)
 
     p = sub.add_parser("choose", help="rank translator files by the pixel policy's return")
@@ -296,12 +301,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="auto")
     p.add_argument("--json", help="write the ranking and the best file here")
     p.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
-    p.add_argument(
-        "--jobs",
-        type=int,
-        default=1,
-        help="run the episodes in this many processes (same results, sooner; default 1)",
-    )
+    _add_jobs(p)
     p.set_defaults(func=_cmd_choose)
 
     p = sub.add_parser("eval", help="paired fidelity, pose, flicker (and policy) of a translator")

@@ -187,7 +187,10 @@ def run_demo(
         )
     result = DemoResult()
     for c, condition in enumerate(CONDITIONS):
-        _record(result, condition, episodes_run[c * episodes : (c + 1) * episodes])
+        column = _columns(episodes_run[c * episodes : (c + 1) * episodes])
+        result.returns[condition] = column["returns"]
+        result.speed[condition] = column["speed"]
+        result.flipped[condition] = column["flipped"]
     if video is not None and panels:
         import imageio.v3 as iio
 
@@ -199,10 +202,13 @@ def run_demo(
     return result
 
 
-def _record(result: DemoResult, condition: str, episodes: list[EpisodeResult]) -> None:
-    result.returns[condition] = [e.ret for e in episodes]
-    result.speed[condition] = [e.speed for e in episodes]
-    result.flipped[condition] = [e.flipped for e in episodes]
+def _columns(episodes: list[EpisodeResult]) -> dict[str, list[Any]]:
+    """Returns, speeds and flips of ``episodes``, a list each (the keys of the JSON files)."""
+    return {
+        "returns": [e.ret for e in episodes],
+        "speed": [e.speed for e in episodes],
+        "flipped": [e.flipped for e in episodes],
+    }
 
 
 def choose_translator(
@@ -244,14 +250,7 @@ def choose_translator(
         done = run_tasks(policy_path, tasks, jobs=jobs, on_done=lambda i, r: bar.update(r.steps))
     records = []
     for k, w in enumerate(weights):
-        runs = done[k * episodes : (k + 1) * episodes]
-        records.append(
-            {
-                "weights": str(w),
-                "returns": [r.ret for r in runs],
-                "mean": float(np.mean([r.ret for r in runs])),
-                "speed": [r.speed for r in runs],
-                "flipped": [r.flipped for r in runs],
-            }
-        )
+        column = _columns(done[k * episodes : (k + 1) * episodes])
+        mean = float(np.mean(column["returns"]))  # keys in the order the JSON files had them
+        records.append({"weights": str(w), "returns": column["returns"], "mean": mean, **column})
     return sorted(records, key=lambda r: -r["mean"])
