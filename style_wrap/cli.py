@@ -57,6 +57,7 @@ def _cmd_collect(args: argparse.Namespace) -> None:
         name=args.name,
         translator=args.translator,
         flip_reset=args.flip_reset,
+        deterministic=args.deterministic,
     )
     total = sum(s["frames"] for s in manifest["shards"])
     print(
@@ -380,6 +381,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--flip-reset",
         action="store_true",
         help="end an episode once the cheetah is upside down (cos(qpos[2]) < 0)",
+    )
+    p.add_argument(
+        "--deterministic",
+        action="store_true",
+        help="the policy takes its mean action instead of a sample (its loop as evaluated)",
     )
     p.add_argument("--shard-size", type=int, default=1000, help="frames per shard")
     p.add_argument("--name", help="domain name stored in the manifest (default: the env id)")

@@ -111,11 +111,22 @@ class _Actor:
     :func:`style_wrap.policy.train_expert`) acts from the MuJoCo state, sampling its actions so
     that the frames cover the expert's gait with some variety. With ``translator``, a pixel policy
     sees each frame through that generator (its own closed loop across domains) while the stored
-    frames stay as the env drew them.
+    frames stay as the env drew them. With ``deterministic`` both kinds of policy take their mean
+    action instead of a sample (the closed loop as the policy is evaluated).
     """
 
-    def __init__(self, policy: str, env: gym.Env, key: str | None, translator: str | None = None):
+    def __init__(
+        self,
+        policy: str,
+        env: gym.Env,
+        key: str | None,
+        translator: str | None = None,
+        deterministic: bool = False,
+    ):
         self.env, self.key, self.model, self.expert = env, key, None, None
+        self.deterministic = deterministic
+        if deterministic and policy == "random":
+            raise DataError("deterministic=True with policy 'random'; expected a policy to act")
         self.translator = None
         if translator is not None and (policy == "random" or Path(policy).is_dir()):
             raise DataError(
@@ -157,10 +168,10 @@ class _Actor:
     def act(self) -> np.ndarray:
         if self.expert is not None:
             data = self.env.unwrapped.data
-            return self.expert.act(data.qpos, data.qvel, deterministic=False)
+            return self.expert.act(data.qpos, data.qvel, deterministic=self.deterministic)
         if self.model is None:
             return self.env.action_space.sample()
-        action, _ = self.model.predict(self.stack, deterministic=False)
+        action, _ = self.model.predict(self.stack, deterministic=self.deterministic)
         return action
 
 
@@ -178,6 +189,7 @@ def collect(
     progress: bool = True,
     translator: str | None = None,
     flip_reset: bool = False,
+    deterministic: bool = False,
 ) -> dict[str, Any]:
     """Roll out ``env_id`` and store ``frames`` observations (every ``every``-th step) in ``out``.
 
@@ -201,6 +213,9 @@ def collect(
         flip_reset: End an episode once the cheetah is upside down (``cos(qpos[2]) < 0``, the
             root's pitch in the cheetah envs), as ``style-wrap distill --flip-reset`` does: a
             policy on its back only yields frames of a state it must never reach.
+        deterministic: The policy acts with its mean action instead of sampling one. Sampling
+            (the default) varies the frames; a pixel policy distilled by behaviour cloning never
+            learnt its action noise, so its sampled loop stumbles where its evaluated loop runs.
 
     Returns:
         The manifest after this collection.
@@ -215,7 +230,7 @@ def collect(
         key = image_key(env.observation_space)
         shape = list(image_space(env.observation_space).shape)
         manifest = _open_manifest(out, env_id, env_kwargs, shape, name)
-        actor = _Actor(policy, env, key, translator)
+        actor = _Actor(policy, env, key, translator, deterministic)
         rng = np.random.default_rng([seed, len(manifest["shards"])])
         env.action_space.seed(int(rng.integers(2**31)))
         physics = getattr(env.unwrapped, "data", None)

@@ -205,6 +205,26 @@ def test_collect_with_a_pixel_policy_seeing_through_a_translator(tmp_path):
         collect(env, 2, tmp_path / "y", translator="halfcheetah-restyled-to-standard", **small)
 
 
+def test_deterministic_collection_replays_the_policy_mean_action(tmp_path):
+    from style_wrap.demo import FLIP_AWARE_POLICY
+
+    env = "StyleWrap/HalfCheetahRestyled-v5"
+    kwargs = dict(env_kwargs={"width": 64, "height": 64}, seed=5, policy=FLIP_AWARE_POLICY)
+    for name in ("a", "b"):
+        collect(env, 8, tmp_path / name, deterministic=True, progress=False, **kwargs)
+    collect(env, 8, tmp_path / "c", progress=False, **kwargs)  # sampled actions
+    a, b, c = (load_frames(tmp_path / n).qpos for n in "abc")
+    np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(a[0], c[0])  # same first state: only the actions differ
+    assert not np.allclose(a[1:], c[1:])
+    argv = ["collect", "--env", env, "--frames", "8", "--seed", "5", "--out", str(tmp_path / "e")]
+    argv += ["--policy", FLIP_AWARE_POLICY, "--deterministic"]
+    assert cli([*argv, "--env-kwarg", "width=64", "--env-kwarg", "height=64"]) == 0
+    np.testing.assert_array_equal(load_frames(tmp_path / "e").qpos, a)
+    with pytest.raises(DataError, match="deterministic=True with policy 'random'"):
+        collect(env, 2, tmp_path / "x", deterministic=True, env_kwargs=SMALL)
+
+
 class _UpsideDown(gym.Wrapper):
     """Starts every episode with the cheetah on its back (pitch pi)."""
 
