@@ -496,7 +496,33 @@ def test_policy_consistency_needs_its_inputs(cheetah_pair, tmp_path):
     assert not (tmp_path / "runs").exists()  # bad settings leave no run folder
 
 
-def test_policy_consistency_resumes_where_an_uninterrupted_run_ends(cheetah_pair, tmp_path):
+def test_policy_shift_moves_each_stack_as_one_picture():
+    from style_wrap.demo import FLIP_AWARE_POLICY, shipped_policy
+    from style_wrap.train.consistency import PolicyHead
+
+    policy = shipped_policy(FLIP_AWARE_POLICY)
+    head = PolicyHead(policy, (64, 64), torch.device("cpu"), shift=2)
+    x = torch.rand(32, 9, 64, 64)
+    y = head.shifted(x)
+    seen = set()
+    for b in range(len(x)):  # the inside of each stack is x moved by one offset, all channels
+        inside = y[b, :, 2:-2, 2:-2]
+        found = [
+            (dy, dx)
+            for dy in range(-2, 3)
+            for dx in range(-2, 3)
+            if torch.equal(inside, x[b, :, 2 + dy : 62 + dy, 2 + dx : 62 + dx])
+        ]
+        assert len(found) == 1, b
+        seen.add(found[0])
+    assert len(seen) > 5  # offsets drawn per stack
+    assert torch.equal(PolicyHead(policy, (64, 64), torch.device("cpu")).shifted(x), x)
+    with pytest.raises(ConfigError, match="policy_shift = -1; expected >= 0"):
+        TrainConfig(domain_a="a", domain_b="b", policy_shift=-1)
+
+
+@pytest.mark.parametrize("shift", [0, 1])
+def test_policy_consistency_resumes_where_an_uninterrupted_run_ends(cheetah_pair, tmp_path, shift):
     cfg = _policy_config(
         cheetah_pair,
         tmp_path / "runs",
@@ -505,6 +531,7 @@ def test_policy_consistency_resumes_where_an_uninterrupted_run_ends(cheetah_pair
         decay_start=1.0,  # the same learning rate whatever iters says
         lambda_policy=10.0,
         policy_batch=2,
+        policy_shift=shift,
         checkpoint_every=2,
     )
     straight = train(cfg)

@@ -112,6 +112,12 @@ class TrainConfig:
         "State-expert folder (`style-wrap expert`) that labels domain-A frames by their state.",
     )
     policy_batch: int = _f(0, "Frame stacks per iteration for the policy loss (0: batch_size).")
+    policy_shift: int = _f(
+        0,
+        "Shift each translated stack by up to this many pixels (a random offset per stack, "
+        "edges replicated) before the policy reads it, so the translation cannot please the "
+        "policy through exact pixel positions alone (0: none).",
+    )
     init_g_ab: str = _f(
         "",
         "Start G_AB from these exported weights (a .safetensors path or a shipped name, e.g. "
@@ -179,6 +185,7 @@ class TrainConfig:
             "export_every",
             "threads",
             "policy_batch",
+            "policy_shift",
         ):
             if getattr(self, name) < 0:
                 raise ConfigError(f"setting {name} = {getattr(self, name)!r}; expected >= 0")

@@ -74,9 +74,17 @@ class PolicyHead:
             stores image policies).
         frame_size: ``(height, width)`` of the training frames.
         device: Where the policy runs (the training device).
+        shift: :meth:`loss` moves each stack by a random offset of up to this many pixels
+            (edges replicated) before the policy reads it; 0 leaves the frames as they are.
     """
 
-    def __init__(self, policy: str | Path, frame_size: tuple[int, int], device: torch.device):
+    def __init__(
+        self,
+        policy: str | Path,
+        frame_size: tuple[int, int],
+        device: torch.device,
+        shift: int = 0,
+    ):
         from style_wrap.policy import PolicyError, frames_stacked, load_policy
 
         try:
@@ -91,6 +99,9 @@ class PolicyHead:
                 f"{model.observation_space.shape}; expected {expected} ({self.n_stack} stacked "
                 f"frames of the training frames' size)"
             )
+        if isinstance(shift, bool) or not isinstance(shift, int) or shift < 0:
+            raise ConfigError(f"setting policy_shift = {shift!r}; expected an integer >= 0")
+        self.shift = shift
         self.policy: Any = model.policy
         self.policy.set_training_mode(False)
         self.policy.requires_grad_(False)
@@ -102,9 +113,41 @@ class PolicyHead:
 
     def actions(self, frames: torch.Tensor) -> torch.Tensor:
         """The policy's mean action for translated frames in ``[-1, 1]`` (grouped as in stack)."""
-        pixels = (self.stack(frames).float() + 1.0) * 127.5  # the policy scales 0..255 itself
+        return self._mean(self.stack(frames))
+
+    def _mean(self, stacks: torch.Tensor) -> torch.Tensor:
+        pixels = (stacks.float() + 1.0) * 127.5  # the policy scales 0..255 itself
         return self.policy.get_distribution(pixels).distribution.mean
 
+    def shifted(self, stacks: torch.Tensor) -> torch.Tensor:
+        """``(B, C, H, W)`` stacks, each moved by its own random offset of up to ``shift`` pixels.
+
+        Every frame of a stack moves together (the motion between them stays what it was); the
+        uncovered border repeats the edge pixels. Gradients flow through (it is an index).
+
+        Example:
+            >>> head = PolicyHead.__new__(PolicyHead)
+            >>> head.shift = 1
+            >>> x = torch.arange(16.0).reshape(1, 1, 4, 4)
+            >>> y = head.shifted(x)
+            >>> y.shape, bool(((y - x).abs().amax() <= 5).item())  # at most one row and column
+            (torch.Size([1, 1, 4, 4]), True)
+        """
+        if self.shift == 0:
+            return stacks
+        b, _, h, w = stacks.shape
+        k = self.shift
+        padded = F.pad(stacks, (k, k, k, k), mode="replicate")
+        offset = torch.randint(0, 2 * k + 1, (2, b, 1), device=stacks.device)
+        rows = offset[0] + torch.arange(h, device=stacks.device)  # (B, H)
+        cols = offset[1] + torch.arange(w, device=stacks.device)  # (B, W)
+        batch = torch.arange(b, device=stacks.device)[:, None, None]
+        picked = padded.permute(0, 2, 3, 1)[batch, rows[:, :, None], cols[:, None, :]]
+        return picked.permute(0, 3, 1, 2)
+
     def loss(self, frames: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-        """Mean squared error between the policy's actions and the expert's labels."""
-        return F.mse_loss(self.actions(frames).float(), labels)
+        """Mean squared error between the policy's actions and the expert's labels.
+
+        With ``shift``, the policy reads each stack at a random offset (see :meth:`shifted`).
+        """
+        return F.mse_loss(self._mean(self.shifted(self.stack(frames))).float(), labels)

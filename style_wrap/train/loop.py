@@ -167,7 +167,7 @@ def _policy_consistency(
     """The frozen policy, the frame indices that end a full stack, and the expert's labels."""
     if config.lambda_policy <= 0:
         return None, torch.zeros(0), torch.zeros(0)
-    head = PolicyHead(resolve_policy_path(config.policy), size, device)
+    head = PolicyHead(resolve_policy_path(config.policy), size, device, config.policy_shift)
     ends = data_a.stack_ends(head.n_stack)
     if len(ends) == 0:
         raise ConfigError(
