@@ -216,6 +216,7 @@ def collect(
         deterministic: The policy acts with its mean action instead of sampling one. Sampling
             (the default) varies the frames; a pixel policy distilled by behaviour cloning never
             learnt its action noise, so its sampled loop stumbles where its evaluated loop runs.
+            With ``policy="random"`` it is an error (nothing to take the mean of).
 
     Returns:
         The manifest after this collection.
