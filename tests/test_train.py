@@ -427,13 +427,13 @@ def cheetah_pair(tmp_path_factory):
     return root
 
 
-def _policy_loss_over_all_stacks(run: Path, root: Path) -> float:
+def _policy_loss_over_all_stacks(run: Path, root: Path, policy: str = "") -> float:
     from style_wrap.data import load_frames
     from style_wrap.demo import FLIP_AWARE_POLICY, shipped_policy
     from style_wrap.train.consistency import PolicyHead, expert_labels
 
     data = load_frames(root / "a")
-    head = PolicyHead(shipped_policy(FLIP_AWARE_POLICY), (64, 64), torch.device("cpu"))
+    head = PolicyHead(shipped_policy(policy or FLIP_AWARE_POLICY), (64, 64), torch.device("cpu"))
     ends = data.stack_ends(head.n_stack)
     labels = torch.from_numpy(expert_labels(str(root / "expert"), data, ends))
     index = torch.from_numpy(ends)[:, None] - torch.arange(head.n_stack - 1, -1, -1)
@@ -472,6 +472,37 @@ def test_policy_consistency_pulls_the_policys_actions_toward_the_experts(cheetah
     assert _policy_loss_over_all_stacks(with_term, root) < _policy_loss_over_all_stacks(
         without, root
     )
+
+
+def test_a_panel_of_policies_judges_together(cheetah_pair):
+    from style_wrap.demo import FLIP_AWARE_POLICY, SHIPPED_POLICY
+    from style_wrap.train.consistency import policy_panel
+
+    root = cheetah_pair
+    panel = policy_panel(f"{FLIP_AWARE_POLICY}, {SHIPPED_POLICY}", (64, 64), torch.device("cpu"))
+    assert len(panel) == 2 and panel.n_stack == 3
+    frames, labels = torch.rand(4 * 3, 3, 64, 64) * 2 - 1, torch.rand(4, 6) * 2 - 1
+    each = [float(h.loss(frames, labels)) for h in panel.heads]
+    assert each[0] != each[1]
+    assert float(panel.loss(frames, labels)) == pytest.approx(sum(each) / 2)
+    cfg = _policy_config(
+        root,
+        root / "runs",
+        name="panel",
+        iters=10,
+        lr=1e-3,
+        lambda_policy=100.0,
+        policy_batch=4,
+        policy=f"{FLIP_AWARE_POLICY},{SHIPPED_POLICY}",
+    )
+    with_panel = train(cfg)
+    without = train(cfg.replace(name="no-panel", lambda_policy=0.0))
+    for policy in (FLIP_AWARE_POLICY, SHIPPED_POLICY):  # the run served both judges
+        assert _policy_loss_over_all_stacks(with_panel, root, policy) < (
+            _policy_loss_over_all_stacks(without, root, policy)
+        ), policy
+    with pytest.raises(ConfigError, match="expected comma-separated policy files"):
+        train(cfg.replace(name="empty", policy=" , "))
 
 
 def test_policy_consistency_needs_its_inputs(cheetah_pair, tmp_path):

@@ -105,7 +105,8 @@ class TrainConfig:
     policy: str = _f(
         "",
         "SB3 pixel policy of domain B (a .zip, or a shipped policy file name) whose actions the "
-        "policy-consistency loss reads; it is frozen.",
+        "policy-consistency loss reads; it is frozen. Several, comma-separated, judge together "
+        "(the loss is the mean of theirs), so the translation serves more than one policy.",
     )
     policy_expert: str = _f(
         "",

@@ -19,6 +19,7 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +30,7 @@ import torch.nn.functional as F
 from style_wrap.data import FrameData
 from style_wrap.errors import ConfigError
 
-__all__ = ["PolicyHead", "expert_labels", "resolve_policy_path"]
+__all__ = ["PolicyHead", "PolicyPanel", "expert_labels", "policy_panel", "resolve_policy_path"]
 
 
 def resolve_policy_path(name: str) -> Path:
@@ -151,3 +152,62 @@ class PolicyHead:
         With ``shift``, the policy reads each stack at a random offset (see :meth:`shifted`).
         """
         return F.mse_loss(self._mean(self.shifted(self.stack(frames))).float(), labels)
+
+
+class PolicyPanel:
+    """Several frozen pixel policies that judge a translation together.
+
+    A translator fitted to one policy's actions learns what that policy reads and nothing else:
+    it becomes an adapter for that policy. Asking several policies of the same domain B at once
+    (each must take the expert's action; the loss is the mean of their losses) leaves it less room
+    to please one of them through details the others do not read.
+
+    Args:
+        heads: One :class:`PolicyHead` per policy; all must read the same number of frames.
+
+    Example:
+        >>> a, b = PolicyHead.__new__(PolicyHead), PolicyHead.__new__(PolicyHead)
+        >>> a.n_stack, b.n_stack = 3, 4
+        >>> PolicyPanel([a, b])
+        Traceback (most recent call last):
+        ...
+        style_wrap.errors.ConfigError: setting policy: they read 3, 4 stacked frames; expected one
+    """
+
+    def __init__(self, heads: Sequence[PolicyHead]):
+        if not heads:
+            raise ConfigError("setting policy: no policy given; expected at least one")
+        stacks = sorted({h.n_stack for h in heads})
+        if len(stacks) > 1:
+            raise ConfigError(
+                f"setting policy: they read {', '.join(map(str, stacks))} stacked frames; "
+                "expected one"
+            )
+        self.heads = list(heads)
+        self.n_stack = stacks[0]
+
+    def __len__(self) -> int:
+        return len(self.heads)
+
+    def loss(self, frames: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        """The mean over the policies of :meth:`PolicyHead.loss`."""
+        return torch.stack([h.loss(frames, labels) for h in self.heads]).mean()
+
+
+def policy_panel(
+    policies: str, frame_size: tuple[int, int], device: torch.device, shift: int = 0
+) -> PolicyPanel:
+    """The panel of the comma-separated ``policies`` (files, or shipped policy file names).
+
+    Example:
+        >>> policy_panel(" , ", (64, 64), torch.device("cpu"))
+        Traceback (most recent call last):
+        ...
+        style_wrap.errors.ConfigError: setting policy = ' , '; expected comma-separated policy files
+    """
+    names = [n.strip() for n in policies.split(",") if n.strip()]
+    if not names:
+        raise ConfigError(f"setting policy = {policies!r}; expected comma-separated policy files")
+    return PolicyPanel(
+        [PolicyHead(resolve_policy_path(n), frame_size, device, shift) for n in names]
+    )

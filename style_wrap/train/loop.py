@@ -29,7 +29,7 @@ from style_wrap.errors import ConfigError, DataError
 from style_wrap.nets import GeneratorConfig, ResnetGenerator, to_model_input
 from style_wrap.pose import pose_targets
 from style_wrap.train.config import TrainConfig, default_run_name, load_toml
-from style_wrap.train.consistency import PolicyHead, expert_labels, resolve_policy_path
+from style_wrap.train.consistency import PolicyPanel, expert_labels, policy_panel
 from style_wrap.train.logs import RunWriter
 from style_wrap.train.model import CycleGAN, DistInfo, EpochSampler
 from style_wrap.weights import GeneratorSpec, save_generator
@@ -163,11 +163,11 @@ def _stacks(
 
 def _policy_consistency(
     config: TrainConfig, data_a: FrameData, size: tuple[int, int], device: torch.device
-) -> tuple[PolicyHead | None, torch.Tensor, torch.Tensor]:
-    """The frozen policy, the frame indices that end a full stack, and the expert's labels."""
+) -> tuple[PolicyPanel | None, torch.Tensor, torch.Tensor]:
+    """The frozen policies, the frame indices that end a full stack, and the expert's labels."""
     if config.lambda_policy <= 0:
         return None, torch.zeros(0), torch.zeros(0)
-    head = PolicyHead(resolve_policy_path(config.policy), size, device, config.policy_shift)
+    head = policy_panel(config.policy, size, device, config.policy_shift)
     ends = data_a.stack_ends(head.n_stack)
     if len(ends) == 0:
         raise ConfigError(
@@ -223,7 +223,7 @@ def _train(
     dist_info: DistInfo,
     writer: RunWriter,
     init_states: dict[str, dict[str, Any]],
-    policy: tuple[PolicyHead | None, torch.Tensor, torch.Tensor],
+    policy: tuple[PolicyPanel | None, torch.Tensor, torch.Tensor],
 ) -> Path:
     h, w = data_a.frames.shape[1:3]
     use_pose = config.lambda_pose > 0
