@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -248,13 +249,13 @@ def _cmd_eval(args: argparse.Namespace) -> None:
         print(f"wrote {args.out}/eval.json, eval.md, grid.png (source | translated | truth)")
 
 
-def _add_jobs(p: argparse.ArgumentParser) -> None:
+def _add_jobs(p: argparse.ArgumentParser, default: int = 1, said: str = "1") -> None:
     """``--jobs``, for the subcommands whose episodes :func:`style_wrap.episodes.run_tasks` runs."""
     p.add_argument(
         "--jobs",
         type=int,
-        default=1,
-        help="run the episodes in this many processes (same results, sooner; default 1)",
+        default=default,
+        help=f"run the episodes in this many processes (same results, sooner; default {said})",
     )
 
 
@@ -278,14 +279,16 @@ def build_parser() -> argparse.ArgumentParser:
         default=SHIPPED_TRANSLATOR,
         help="translator restyled -> standard (default: %(default)s)",
     )
-    p.add_argument("--episodes", type=int, default=3, help="episodes per condition")
+    p.add_argument(
+        "--episodes", type=int, default=10, help="episodes per condition (default: %(default)s)"
+    )
     p.add_argument("--max-steps", type=int, help="cut episodes at this many steps (default: 1000)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="auto")
     p.add_argument("--video", default="demo.mp4", help="side-by-side video, or 'none'")
     p.add_argument("--json", help="write returns and ratio_raw / ratio_translated here")
     p.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
-    _add_jobs(p)
+    _add_jobs(p, min(os.cpu_count() or 1, 8), "the CPU cores, up to 8")
     p.set_defaults(func=_cmd_demo)
 
     p = sub.add_parser("choose", help="rank translator files by the pixel policy's return")

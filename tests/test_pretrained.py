@@ -13,6 +13,8 @@ from style_wrap.demo import (
     CONDITIONS,
     FLIP_AWARE_POLICY,
     FLIP_AWARE_TRANSLATOR,
+    ROUND10_POLICY,
+    ROUND10_TRANSLATOR,
     SHIPPED_POLICY,
     SHIPPED_TRANSLATOR,
     shipped_policy,
@@ -36,6 +38,8 @@ def test_shipped_translators_match_their_metadata():
     assert {SHIPPED_TRANSLATOR, FLIP_AWARE_TRANSLATOR} <= set(list_pretrained())
     for name, source, target in (
         (SHIPPED_TRANSLATOR, "restyled", "standard"),
+        ("halfcheetah-standard-to-restyled-panel", "standard", "restyled"),
+        (ROUND10_TRANSLATOR, "restyled", "standard"),
         ("halfcheetah-standard-to-restyled", "standard", "restyled"),
         (FLIP_AWARE_TRANSLATOR, "restyled", "standard"),
         ("halfcheetah-standard-to-restyled-flipaware", "standard", "restyled"),
@@ -49,7 +53,7 @@ def test_shipped_translators_match_their_metadata():
         assert out.shape == (2, 64, 64, 3) and out.dtype == np.uint8
 
 
-@pytest.mark.parametrize("name", [SHIPPED_POLICY, FLIP_AWARE_POLICY])
+@pytest.mark.parametrize("name", [SHIPPED_POLICY, FLIP_AWARE_POLICY, ROUND10_POLICY])
 def test_shipped_policies_load_with_sb3(name):
     from stable_baselines3 import PPO
 
@@ -61,7 +65,7 @@ def test_shipped_policies_load_with_sb3(name):
     assert type(load_policy(path)).__name__ == "PPO"
 
 
-@pytest.mark.parametrize("name", [SHIPPED_TRANSLATOR, FLIP_AWARE_TRANSLATOR])
+@pytest.mark.parametrize("name", [SHIPPED_TRANSLATOR, FLIP_AWARE_TRANSLATOR, ROUND10_TRANSLATOR])
 def test_shipped_translator_brings_restyled_frames_closer_to_the_standard_render(name):
     qpos = rollout_states(3, 10, seed=123, warmup=30, every=3).reshape(-1, 9)
     restyled = np.stack([render_state("restyled", q, width=64, height=64) for q in qpos])

@@ -475,11 +475,11 @@ def test_policy_consistency_pulls_the_policys_actions_toward_the_experts(cheetah
 
 
 def test_a_panel_of_policies_judges_together(cheetah_pair):
-    from style_wrap.demo import FLIP_AWARE_POLICY, SHIPPED_POLICY
+    from style_wrap.demo import FLIP_AWARE_POLICY, ROUND10_POLICY
     from style_wrap.train.consistency import policy_panel
 
     root = cheetah_pair
-    panel = policy_panel(f"{FLIP_AWARE_POLICY}, {SHIPPED_POLICY}", (64, 64), torch.device("cpu"))
+    panel = policy_panel(f"{FLIP_AWARE_POLICY}, {ROUND10_POLICY}", (64, 64), torch.device("cpu"))
     assert len(panel) == 2 and panel.n_stack == 3
     frames, labels = torch.rand(4 * 3, 3, 64, 64) * 2 - 1, torch.rand(4, 6) * 2 - 1
     each = [float(h.loss(frames, labels)) for h in panel.heads]
@@ -493,11 +493,11 @@ def test_a_panel_of_policies_judges_together(cheetah_pair):
         lr=1e-3,
         lambda_policy=100.0,
         policy_batch=4,
-        policy=f"{FLIP_AWARE_POLICY},{SHIPPED_POLICY}",
+        policy=f"{FLIP_AWARE_POLICY},{ROUND10_POLICY}",
     )
     with_panel = train(cfg)
     without = train(cfg.replace(name="no-panel", lambda_policy=0.0))
-    for policy in (FLIP_AWARE_POLICY, SHIPPED_POLICY):  # the run served both judges
+    for policy in (FLIP_AWARE_POLICY, ROUND10_POLICY):  # the run served both judges
         assert _policy_loss_over_all_stacks(with_panel, root, policy) < (
             _policy_loss_over_all_stacks(without, root, policy)
         ), policy

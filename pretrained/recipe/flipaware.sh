@@ -77,3 +77,20 @@ cp "$best" shipped/halfcheetah-restyled-to-standard-flipaware.safetensors
 cp "${best/a2b/b2a}" shipped/halfcheetah-standard-to-restyled-flipaware.safetensors
 style-wrap demo --policy "$student" --weights shipped/halfcheetah-restyled-to-standard-flipaware.safetensors \
   --episodes 5 --video none --jobs "$(nproc)" --json shipped/demo-flipaware.json
+
+# 4. The demo's pair: round 4 again, from the same start on the same frames, with the policy term
+#    judged by a panel of three students of the flip-aware distillation at weight 40 (20 each
+#    before, for one): round 15 ($student), and two snapshots copied while the distillation ran
+#    (its log.jsonl records each round): dagger-r14.zip (dagger/student.zip right after round 14)
+#    and dagger-r12.zip (dagger/best.zip right after round 12, shipped as the demo's policy,
+#    halfcheetah-pixel-policy-r12.zip). Its final file (900 iterations) was taken: it led the
+#    exports for both students on seeds 300-309 and then beat round 4's file on seeds 310-319.
+if [ -f dagger-r12.zip ] && [ -f dagger-r14.zip ]; then
+  round pc4panel "$w3" "${w3/a2b/b2a}" 900 0.00005 150 --lambda-pose 60 --policy-batch 16 \
+    --lambda-policy 40 --policy "$student,dagger-r14.zip,dagger-r12.zip" >/dev/null
+  cp runs/pc4panel/generator_a2b.safetensors shipped/halfcheetah-restyled-to-standard-panel.safetensors
+  cp runs/pc4panel/generator_b2a.safetensors shipped/halfcheetah-standard-to-restyled-panel.safetensors
+  cp dagger-r12.zip shipped/halfcheetah-pixel-policy-r12.zip
+  style-wrap demo --policy dagger-r12.zip --weights shipped/halfcheetah-restyled-to-standard-panel.safetensors \
+    --seed 500 --episodes 20 --video none --jobs "$(nproc)" --json shipped/demo-panel.json
+fi
