@@ -50,7 +50,7 @@ CONDITIONS = {
 #: The demo's translator: trained with policy consistency judged by a panel of three students of
 #: the flip-aware distillation (rounds 12, 14, 15); model card.
 SHIPPED_TRANSLATOR = "halfcheetah-restyled-to-standard-panel"
-#: The demo's pixel policy: round 12 of the flip-aware distillation (0.74 of its expert).
+#: The demo's pixel policy: round 12 of the flip-aware distillation (0.73 of its expert).
 SHIPPED_POLICY = "halfcheetah-pixel-policy-r12.zip"
 #: A stronger student (round 15, 0.85 of its expert); model card.
 FLIP_AWARE_POLICY = "halfcheetah-pixel-policy-flipaware.zip"
