@@ -433,7 +433,8 @@ def distill_pixel_policy(
     """DAgger from a state expert into an SB3 CnnPolicy on stacked frames; resumable by round.
 
     Each round's labelled frames go to ``out/round_NN.npz`` and the student after it to
-    ``out/student.zip`` (both written atomically), with a line in ``out/log.jsonl``; a rerun
+    ``out/student.zip`` and ``out/round_NN.zip`` (all written atomically), with a line in
+    ``out/log.jsonl``; a rerun
     continues after the last finished round. The student that scored best over
     ``eval_episodes`` fresh episodes (rounds and the final fit) is kept as ``out/best.zip``.
     Rerun with more ``rounds`` to continue a finished distillation: the new rounds, then a new
@@ -472,6 +473,8 @@ def distill_pixel_policy(
     def finish(label: int, loss: float, beta: float, returns: list[float]) -> None:
         nonlocal best
         _save(student, out / "student.zip")
+        if label >= 0:  # each round's student stays, so any round can be picked up later
+            _save(student, out / f"round_{label:02d}.zip")
         scores = evaluate_pixel_policy(
             student,
             config.env_id,

@@ -116,6 +116,12 @@ def test_dagger_rounds_resume(tmp_path):
     assert best["student_mean"] == max(r["student_mean"] for r in log)
     student = load_policy(tmp_path / "dagger" / "student.zip")
     assert student.observation_space.shape in ((9, 36, 36), (36, 36, 9))
+    kept = sorted(p.name for p in (tmp_path / "dagger").glob("round_*.zip"))
+    assert kept == ["round_00.zip", "round_01.zip", "round_02.zip"]  # each round's student
+    first, second = (load_policy(tmp_path / "dagger" / k) for k in kept[:2])
+    assert any(  # round 1 trained on after round 0
+        not torch.equal(a, b) for a, b in zip(first.policy.parameters(), second.policy.parameters())
+    )
 
     # A new distillation can start from an existing student (lr 0: it stays that student).
     warm = DaggerConfig(

@@ -80,11 +80,14 @@ style-wrap demo --policy "$student" --weights shipped/halfcheetah-restyled-to-st
 
 # 4. The demo's pair: round 4 again, from the same start on the same frames, with the policy term
 #    judged by a panel of three students of the flip-aware distillation at weight 40 (20 each
-#    before, for one): round 15 ($student), and two snapshots copied while the distillation ran
-#    (its log.jsonl records each round): dagger-r14.zip (dagger/student.zip right after round 14)
-#    and dagger-r12.zip (dagger/best.zip right after round 12, shipped as the demo's policy,
-#    halfcheetah-pixel-policy-r12.zip). Its final file (900 iterations) was taken: it led the
-#    exports for both students on seeds 300-309 and then beat round 4's file on seeds 310-319.
+#    before, for one): round 15 ($student), and rounds 14 and 12 of the same distillation, copied
+#    here as dagger-r14.zip and dagger-r12.zip (round 12 ships as the demo's policy,
+#    halfcheetah-pixel-policy-r12.zip). The shipped ones were copied while that distillation ran
+#    (round 14: its student.zip after round 14; round 12: its best.zip after round 12, the same
+#    student); `style-wrap distill` now keeps every round's student as round_NN.zip, so a rerun
+#    takes round_12.zip and round_14.zip of its folder. Its final file (900 iterations) was
+#    taken: it led the exports for both students on seeds 300-309, then beat round 4's file on
+#    seeds 310-319.
 if [ -f dagger-r12.zip ] && [ -f dagger-r14.zip ]; then
   round pc4panel "$w3" "${w3/a2b/b2a}" 900 0.00005 150 --lambda-pose 60 --policy-batch 16 \
     --lambda-policy 40 --policy "$student,dagger-r14.zip,dagger-r12.zip" >/dev/null
