@@ -25,7 +25,7 @@ from style_wrap.errors import ConfigError, DataError
 from style_wrap.nets import GeneratorConfig, PatchDiscriminator, from_model_output
 from style_wrap.pose import PoseRegressor, fit_pose_regressor
 from style_wrap.train.config import TrainConfig
-from style_wrap.train.consistency import PolicyHead, PolicyPanel
+from style_wrap.train.consistency import PolicyPanel
 from style_wrap.train.losses import (
     adversarial_loss,
     cycle_losses,
@@ -153,7 +153,7 @@ class CycleGAN:
         device: Where to train.
         dist_info: This process's rank and world size.
         pose_dim: Size of the recorded poses (with ``lambda_pose > 0``).
-        policy_head: The frozen domain-B pixel policy, or a panel of them (with
+        policy_head: The frozen domain-B pixel policies, a panel of one or more (with
             ``lambda_policy > 0``).
     """
 
@@ -164,7 +164,7 @@ class CycleGAN:
         device: torch.device,
         dist_info: DistInfo = DistInfo(),
         pose_dim: int = 0,
-        policy_head: PolicyHead | PolicyPanel | None = None,
+        policy_head: PolicyPanel | None = None,
     ):
         self.config, self.device, self.dist = config, device, dist_info
         self.frame_size = frame_size
