@@ -1,7 +1,7 @@
 """Seconds per policy episode through a translator: one process against ``--jobs`` processes.
 
 ``style-wrap choose`` and ``style-wrap demo`` judge translators by many full episodes; episodes
-are independent, so :func:`style_wrap.episodes.run_tasks` can spread them over processes. This
+are independent, so :func:`style_wrap.rl.episodes.run_tasks` can spread them over processes. This
 times the same episodes (the flip-aware student through its shipped translator, 1000 steps
 each unless ``--max-steps``) run one after another in this process and spread over ``--jobs``
 worker processes, checks that both give the same returns, and prints the ratio. Worker start-up
@@ -20,8 +20,9 @@ import time
 import torch
 
 import style_wrap  # noqa: F401  (registers the cheetah ids)
-from style_wrap.demo import CONDITIONS, FLIP_AWARE_POLICY, FLIP_AWARE_TRANSLATOR, resolve_policy
-from style_wrap.episodes import EpisodeTask, run_tasks
+from style_wrap.evaluation.demo import CONDITIONS
+from style_wrap.hub import DEFAULT_TRANSLATOR, resolve_policy
+from style_wrap.rl.episodes import EpisodeTask, run_tasks
 
 
 def main() -> None:
@@ -33,11 +34,11 @@ def main() -> None:
     parser.add_argument("--json", help="also write the numbers here")
     args = parser.parse_args()
     torch.set_num_threads(1)
-    policy = resolve_policy(FLIP_AWARE_POLICY)
+    policy = resolve_policy()
     tasks = [
         EpisodeTask(
             CONDITIONS["restyled_translated"],
-            FLIP_AWARE_TRANSLATOR,
+            DEFAULT_TRANSLATOR,
             args.seed + i,
             args.max_steps,
             "cpu",

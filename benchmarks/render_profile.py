@@ -13,7 +13,7 @@ import time
 import numpy as np
 
 import style_wrap
-from style_wrap.domains import CheetahPixelEnv, render_state
+from style_wrap.envs import CheetahPixelEnv, render_state
 
 
 def _time_block(env: CheetahPixelEnv, actions: np.ndarray) -> float:

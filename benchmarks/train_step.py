@@ -135,6 +135,7 @@ def main() -> None:
     parser.add_argument("--iters", type=int, default=5, help="timed iterations per implementation")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--json", help="write the records here")
+    parser.add_argument("--ngf", type=int, help="time this width only (6 blocks, batch 8)")
     parser.add_argument("--one", help=argparse.SUPPRESS)  # "ngf,blocks,batch": child process
     args = parser.parse_args()
     device = resolve_device(args.device)
@@ -143,7 +144,7 @@ def main() -> None:
         print(json.dumps(run_one(ngf, blocks, batch, args.iters, device)))
         return
     records = []
-    for ngf, blocks, batch in CONFIGS:
+    for ngf, blocks, batch in [(args.ngf, 6, 8)] if args.ngf else CONFIGS:
         out = subprocess.run(
             [
                 sys.executable,

@@ -18,8 +18,8 @@ from stable_baselines3.common.evaluation import evaluate_policy
 from stable_baselines3.common.vec_env import VecFrameStack
 
 import style_wrap
-from style_wrap.demo import SHIPPED_TRANSLATOR, shipped_policy
-from style_wrap.policy import frames_stacked, load_policy
+from style_wrap.hub import DEFAULT_TRANSLATOR, resolve_policy
+from style_wrap.rl.policies import frames_stacked, load_policy
 
 
 def main() -> None:
@@ -27,14 +27,14 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--policy", help="SB3 pixel policy (default: the shipped one)")
-    parser.add_argument("--weights", default=SHIPPED_TRANSLATOR)
+    parser.add_argument("--weights", default=DEFAULT_TRANSLATOR)
     parser.add_argument("--episodes", type=int, default=3)
     parser.add_argument("--randomized-seeds", default="1,2", help="also try these styles")
     parser.add_argument("--max-steps", type=int, default=1000, help="episode length (default 1000)")
     args = parser.parse_args()
     torch.set_num_threads(1)
 
-    model = load_policy(args.policy or shipped_policy())
+    model = load_policy(resolve_policy(args.policy))
     n_stack = frames_stacked(model)
     cases = [
         ("standard", "StyleWrap/HalfCheetah-v5", {}, False),

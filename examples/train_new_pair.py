@@ -16,7 +16,7 @@ from pathlib import Path
 import gymnasium as gym
 
 import style_wrap
-from style_wrap.data import collect
+from style_wrap.train.collect import collect
 from style_wrap.train.config import TrainConfig
 from style_wrap.train.loop import EXPORTS, train
 

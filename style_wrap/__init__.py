@@ -2,7 +2,8 @@
 
 A CycleGAN generator, trained on unpaired frames of two domains, turns each observation of the
 new domain into the look of the old one inside a gymnasium wrapper, so the old policy runs as is.
-Importing the package registers the cheetah pixel environments:
+Importing the package registers the cheetah pixel environments. It imports gymnasium, MuJoCo
+and torch, nothing more: ``VecStyleTransfer`` (stable-baselines3) loads on first use.
 
 Example:
     >>> import gymnasium as gym
@@ -13,11 +14,9 @@ Example:
 
 from __future__ import annotations
 
-from style_wrap.headless import choose_gl_backend
+from typing import TYPE_CHECKING, Any
 
-choose_gl_backend()  # before anything imports mujoco
-
-from style_wrap.domains import (  # noqa: E402
+from style_wrap.envs import (  # the GL backend is chosen there, before MuJoCo loads
     DOMAINS,
     ENV_IDS,
     CheetahPixelEnv,
@@ -27,7 +26,7 @@ from style_wrap.domains import (  # noqa: E402
     render_state,
     sample_style,
 )
-from style_wrap.errors import (  # noqa: E402
+from style_wrap.errors import (
     ConfigError,
     DataError,
     DeviceError,
@@ -37,13 +36,27 @@ from style_wrap.errors import (  # noqa: E402
     StyleWrapError,
     WeightsError,
 )
-from style_wrap.translator import Translator  # noqa: E402
-from style_wrap.weights import list_pretrained, load_generator  # noqa: E402
-from style_wrap.wrappers import StyleTransfer, VecStyleTransfer, VectorStyleTransfer  # noqa: E402
+from style_wrap.hub import list_pretrained
+from style_wrap.translator import Translator
+from style_wrap.weights import load_generator
+from style_wrap.wrappers import StyleTransfer, VectorStyleTransfer
+
+if TYPE_CHECKING:
+    from style_wrap.rl.vec_env import VecStyleTransfer
 
 __version__ = "0.1.0"
 
 register_envs()
+
+
+def __getattr__(name: str) -> Any:
+    # stable-baselines3 is imported only by those who ask for its wrapper.
+    if name == "VecStyleTransfer":
+        from style_wrap.rl.vec_env import VecStyleTransfer
+
+        return VecStyleTransfer
+    raise AttributeError(f"module 'style_wrap' has no attribute {name!r}")
+
 
 __all__ = [
     "DOMAINS",

@@ -2,7 +2,7 @@
 
 Example:
     >>> from style_wrap.devices import resolve_device, resolve_dtype
-    >>> resolve_device("cpu"), resolve_dtype(None, resolve_device("cpu"))
+    >>> resolve_device("cpu"), resolve_dtype(None)
     (device(type='cpu'), torch.float32)
 """
 
@@ -42,7 +42,7 @@ def resolve_device(device: str | torch.device = "auto") -> torch.device:
     return dev
 
 
-def resolve_dtype(dtype: str | torch.dtype | None, device: torch.device) -> torch.dtype:
+def resolve_dtype(dtype: str | torch.dtype | None) -> torch.dtype:
     """The compute dtype: float32 by default; float16 and bfloat16 on request.
 
     Half types are meant for CUDA; on the CPU they run (and the tests use them there to exercise

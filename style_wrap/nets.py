@@ -1,4 +1,5 @@
-"""The CycleGAN networks: a ResNet generator and a PatchGAN discriminator.
+"""The networks: the CycleGAN's ResNet generator and PatchGAN discriminator, and the pose
+regressor (a small CNN that reads the cheetah's joint configuration from a frame).
 
 Topology follows pytorch-CycleGAN-and-pix2pix (reflection padding, instance norm, residual
 blocks at 1/4 resolution, PatchGAN), with typed constructor arguments instead of option objects.
@@ -19,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from style_wrap.errors import ConfigError
@@ -27,6 +29,7 @@ __all__ = [
     "GeneratorConfig",
     "ResnetGenerator",
     "PatchDiscriminator",
+    "PoseRegressor",
     "UPSAMPLERS",
     "to_model_input",
     "from_model_output",
@@ -252,3 +255,50 @@ def init_weights(module: nn.Module, gain: float = 0.02) -> None:
             nn.init.normal_(m.weight, 0.0, gain)
             if m.bias is not None:
                 nn.init.zeros_(m.bias)
+
+
+class PoseRegressor(nn.Module):
+    """Frames in ``[-1, 1]`` (NCHW) to standardised pose; :meth:`predict` undoes the scaling.
+
+    Args:
+        n_outputs: Pose dimensions.
+        frame_size: ``(height, width)`` of the frames.
+        width: Channels of the first layer (doubled twice).
+    """
+
+    def __init__(self, n_outputs: int, frame_size: tuple[int, int], width: int = 32):
+        super().__init__()
+        self.features = nn.Sequential(
+            nn.Conv2d(3, width, 5, stride=2, padding=2),
+            nn.ReLU(True),
+            nn.Conv2d(width, 2 * width, 3, stride=2, padding=1),
+            nn.ReLU(True),
+            nn.Conv2d(2 * width, 4 * width, 3, stride=2, padding=1),
+            nn.ReLU(True),
+            nn.Conv2d(4 * width, 4 * width, 3, stride=2, padding=1),
+            nn.ReLU(True),
+        )
+        cells = -(-frame_size[0] // 16) * -(-frame_size[1] // 16)  # after four stride-2 layers
+        self.head = nn.Sequential(
+            nn.Flatten(),
+            nn.Linear(4 * width * cells, 256),
+            nn.ReLU(True),
+            nn.Linear(256, n_outputs),
+        )
+        self.register_buffer("mean", torch.zeros(n_outputs))
+        self.register_buffer("std", torch.ones(n_outputs))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.features(x))
+
+    def standardise(self, pose: torch.Tensor) -> torch.Tensor:
+        """Pose in the units the network predicts."""
+        return (pose - self.mean) / self.std
+
+    def predict(self, x: torch.Tensor) -> torch.Tensor:
+        """Pose in the original units."""
+        return self(x) * self.std + self.mean
+
+    def loss(self, x: torch.Tensor, pose: torch.Tensor) -> torch.Tensor:
+        """Mean squared error in standardised units."""
+        return F.mse_loss(self(x).float(), self.standardise(pose).float())

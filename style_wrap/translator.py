@@ -30,8 +30,9 @@ import torch.nn.functional as F
 
 from style_wrap.devices import resolve_device, resolve_dtype
 from style_wrap.errors import ObservationError
+from style_wrap.hub import resolve_weights
 from style_wrap.nets import from_model_output, to_model_input
-from style_wrap.weights import load_generator, resolve_weights
+from style_wrap.weights import load_generator
 
 __all__ = ["Translator"]
 
@@ -78,7 +79,7 @@ class Translator:
         self.device = resolve_device(device)
         if dtype is None:
             dtype = torch.float16 if self.device.type == "cuda" else torch.float32
-        self.dtype = resolve_dtype(dtype, self.device)
+        self.dtype = resolve_dtype(dtype)
         self.resize = bool(resize)
         generator, self.spec = load_generator(resolve_weights(weights), self.device)
         if channels_last is None:

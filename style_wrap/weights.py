@@ -2,8 +2,8 @@
 
 Nothing here unpickles anything. A file records its architecture, frame size, channel order,
 normalisation, the domains it translates between, the training step and a format version; loading
-checks all of it against the tensors. Shipped models live in ``pretrained/`` (packaged as
-``style_wrap.pretrained``) and are named by their file stem.
+checks all of it against the tensors. Which files ship, and under what names, is
+:mod:`style_wrap.hub`'s business.
 
 Example:
     >>> import tempfile, torch
@@ -21,8 +21,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict, dataclass, field, replace
-from importlib import resources
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +30,7 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_file
 
 from style_wrap.errors import ConfigError, WeightsError
+from style_wrap.hub import resolve_weights
 from style_wrap.io import atomic_path
 from style_wrap.nets import GeneratorConfig, ResnetGenerator
 
@@ -41,8 +41,6 @@ __all__ = [
     "save_generator",
     "load_generator",
     "read_spec",
-    "list_pretrained",
-    "resolve_weights",
 ]
 
 FORMAT = "style_wrap.generator"
@@ -134,10 +132,6 @@ class GeneratorSpec:
             extra,
         )
 
-    def with_step(self, step: int) -> GeneratorSpec:
-        """The same spec at another training step."""
-        return replace(self, step=step)
-
 
 def save_generator(
     path: str | os.PathLike[str],
@@ -186,7 +180,8 @@ def load_generator(
     """Build the network a weights file describes and load its tensors, in eval mode.
 
     Args:
-        weights: A ``.safetensors`` path or the name of a shipped model (:func:`list_pretrained`).
+        weights: A ``.safetensors`` path or the name of a shipped translator
+            (:func:`style_wrap.hub.list_pretrained`).
         device: Where to put the network.
 
     Returns:
@@ -218,34 +213,6 @@ def load_generator(
         raise WeightsError(f"{path}: corrupt safetensors data ({err})") from None
     generator.load_state_dict(state)
     return generator.to(device).eval(), spec
-
-
-def _pretrained_dir() -> Path:
-    return Path(str(resources.files("style_wrap.pretrained")))
-
-
-def list_pretrained() -> list[str]:
-    """Names of the shipped generator models (files in ``pretrained/``), sorted."""
-    try:
-        folder = _pretrained_dir()
-    except ModuleNotFoundError:
-        return []
-    return sorted(p.stem for p in folder.glob("*.safetensors"))
-
-
-def resolve_weights(weights: str | os.PathLike[str]) -> Path:
-    """A weights argument as a file path: an existing path, or a shipped model's name."""
-    path = Path(weights)
-    if path.is_file():
-        return path
-    name = str(weights)
-    if name in list_pretrained():
-        return _pretrained_dir() / f"{name}.safetensors"
-    shipped = ", ".join(list_pretrained()) or "none shipped"
-    raise WeightsError(
-        f"weights {name!r} is neither a file nor a shipped model; expected a .safetensors path "
-        f"or one of: {shipped}"
-    )
 
 
 def _existing(path: str | os.PathLike[str]) -> Path:

@@ -5,10 +5,11 @@ translator's frames for the same raw frames (a frame alone and inside a batch ma
 grey level of float rounding):
 
 * :class:`StyleTransfer`, a ``gymnasium.ObservationWrapper`` for one env;
-* :class:`VectorStyleTransfer`, a gymnasium vector wrapper (all sub-env frames in one pass,
-  final observations of ``SAME_STEP`` autoreset included);
-* :class:`VecStyleTransfer`, a stable-baselines3 ``VecEnvWrapper`` (``infos[i]
-  ["terminal_observation"]`` included).
+* :class:`VectorStyleTransfer`, a gymnasium ``VectorObservationWrapper`` (all sub-env frames in
+  one pass, final observations of ``SAME_STEP`` autoreset included);
+* ``VecStyleTransfer``, its stable-baselines3 twin, lives in :mod:`style_wrap.rl.vec_env` (and is
+  importable as ``style_wrap.VecStyleTransfer``), so that a plain gymnasium user never imports
+  stable-baselines3.
 
 They go *first*, right on the env, before any frame stacking (``VecFrameStack``,
 ``FrameStackObservation``) and before ``VecTransposeImage``: the generator reads single HWC frames.
@@ -23,37 +24,57 @@ import gymnasium as gym
 import numpy as np
 import torch
 from gymnasium.utils import RecordConstructorArgs
-from gymnasium.vector import VectorEnv, VectorWrapper
-from stable_baselines3.common.vec_env import VecEnv, VecEnvWrapper
+from gymnasium.vector import VectorEnv, VectorObservationWrapper, VectorWrapper
 
 from style_wrap.spaces import image_key, image_space
 from style_wrap.translator import Translator
 
-__all__ = ["StyleTransfer", "VectorStyleTransfer", "VecStyleTransfer"]
+__all__ = [
+    "StyleTransfer",
+    "VectorStyleTransfer",
+    "make_translator",
+    "translate_many",
+    "translate_obs",
+]
 
 
-def _translate_obs(translator: Translator, key: str | None, obs: Any) -> Any:
+def translate_obs(translator: Translator, key: str | None, obs: Any) -> Any:
+    """Translate an observation: the frame itself, or its ``key`` entry of a dict."""
     if key is None:
         return translator(obs)
     return {**obs, key: translator(obs[key])}
 
 
-def _translate_many(translator: Translator, key: str | None, observations: list[Any]) -> list[Any]:
+def translate_many(translator: Translator, key: str | None, observations: list[Any]) -> list[Any]:
     """Translate separate observations (final or terminal ones) in one batch."""
     frames = translator(np.stack([o if key is None else o[key] for o in observations]))
     return [f if key is None else {**o, key: f} for o, f in zip(observations, frames)]
 
 
-def _make_translator(
+def make_translator(
     space: gym.Space, weights: Any, device: Any, dtype: Any, resize: bool, compile: bool
 ) -> tuple[Translator, str | None]:
+    """The translator for observations of ``space``, checked against its frames, and the key
+    of the image inside a dict space (``None`` for an image space)."""
     key = image_key(space)
     translator = Translator(weights, device, dtype, resize=resize, compile=compile)
     translator.check_frame_shape(image_space(space).shape, "observation space frames")
     return translator, key
 
 
-class StyleTransfer(gym.ObservationWrapper, RecordConstructorArgs):
+class Translating:
+    """What the three wrappers share: their :class:`Translator` (``translator``)."""
+
+    _translator: Translator
+    _key: str | None
+
+    @property
+    def translator(self) -> Translator:
+        """The generator on its device."""
+        return self._translator
+
+
+class StyleTransfer(Translating, gym.ObservationWrapper, RecordConstructorArgs):
     """Translate each observation with a CycleGAN generator; the observation space is unchanged.
 
     The frame (an HWC uint8 image, or the ``"pixels"`` entry of a dict observation) goes through
@@ -104,20 +125,15 @@ class StyleTransfer(gym.ObservationWrapper, RecordConstructorArgs):
             self, weights=weights, device=str(device), dtype=dtype, resize=resize, compile=compile
         )
         gym.ObservationWrapper.__init__(self, env)
-        self._translator, self._key = _make_translator(
+        self._translator, self._key = make_translator(
             env.observation_space, weights, device, dtype, resize, compile
         )
 
-    @property
-    def translator(self) -> Translator:
-        """The generator on its device."""
-        return self._translator
-
     def observation(self, observation: Any) -> Any:
-        return _translate_obs(self._translator, self._key, observation)
+        return translate_obs(self._translator, self._key, observation)
 
 
-class VectorStyleTransfer(VectorWrapper):
+class VectorStyleTransfer(Translating, VectorObservationWrapper):
     """Translate all sub-env frames of a gymnasium vector env in one forward pass.
 
     With ``autoreset_mode=SAME_STEP`` the final observations in ``infos["final_obs"]`` are
@@ -132,6 +148,8 @@ class VectorStyleTransfer(VectorWrapper):
         >>> weights = tempfile.mkdtemp() + "/g.safetensors"
         >>> save_generator(weights, spec.architecture.build(), spec)
         >>> envs = gym.make_vec("StyleWrap/HalfCheetahRestyled-v5", 3, width=32, height=32)
+        >>> envs.observation_space
+        Box(0, 255, (3, 32, 32, 3), uint8)
         >>> envs = VectorStyleTransfer(envs, weights=weights, device="cpu")
         >>> envs.observation_space
         Box(0, 255, (3, 32, 32, 3), uint8)
@@ -141,6 +159,9 @@ class VectorStyleTransfer(VectorWrapper):
     Args:
         env: The vector env.
         weights, device, dtype, resize, compile: As in :class:`StyleTransfer`.
+
+    Change logs:
+        * v0.1.0 - Initially added.
     """
 
     def __init__(
@@ -152,30 +173,23 @@ class VectorStyleTransfer(VectorWrapper):
         resize: bool = False,
         compile: bool = False,
     ):
-        super().__init__(env)
-        self._translator, self._key = _make_translator(
+        # gymnasium's VectorObservationWrapper refuses SAME_STEP autoreset, since it cannot know
+        # how to map infos["final_obs"]; this wrapper can (step translates them), so it keeps the
+        # parent's reset and step and skips only that check.
+        VectorWrapper.__init__(self, env)
+        self._translator, self._key = make_translator(
             env.single_observation_space, weights, device, dtype, resize, compile
         )
 
-    @property
-    def translator(self) -> Translator:
-        return self._translator
-
     def observations(self, observations: Any) -> Any:
         """Translate a batch of observations (stacked on the first axis)."""
-        return _translate_obs(self._translator, self._key, observations)
-
-    def reset(
-        self, *, seed: int | list[int] | None = None, options: dict[str, Any] | None = None
-    ) -> tuple[Any, dict[str, Any]]:
-        observations, infos = self.env.reset(seed=seed, options=options)
-        return self.observations(observations), infos
+        return translate_obs(self._translator, self._key, observations)
 
     def step(self, actions: Any) -> tuple[Any, Any, Any, Any, dict[str, Any]]:
-        observations, rewards, terminations, truncations, infos = self.env.step(actions)
-        if "final_obs" in infos:
+        observations, rewards, terminations, truncations, infos = super().step(actions)
+        if "final_obs" in infos:  # SAME_STEP autoreset: the episodes' last frames
             infos = {**infos, "final_obs": self._translate_final(infos)}
-        return self.observations(observations), rewards, terminations, truncations, infos
+        return observations, rewards, terminations, truncations, infos
 
     def _translate_final(self, infos: dict[str, Any]) -> np.ndarray:
         final = infos["final_obs"]
@@ -184,65 +198,7 @@ class VectorStyleTransfer(VectorWrapper):
         index = np.flatnonzero(mask)
         if len(index):
             for i, obs in zip(
-                index, _translate_many(self._translator, self._key, list(final[index]))
+                index, translate_many(self._translator, self._key, list(final[index]))
             ):
                 out[i] = obs
         return out
-
-
-class VecStyleTransfer(VecEnvWrapper):
-    """Translate all frames of a stable-baselines3 ``VecEnv`` in one forward pass.
-
-    Also translates ``infos[i]["terminal_observation"]``, which SB3 uses to bootstrap values at
-    truncation. Put it directly on the ``VecEnv``, before ``VecFrameStack`` and
-    ``VecTransposeImage``.
-
-    Example:
-        >>> import gymnasium as gym, tempfile
-        >>> import style_wrap
-        >>> from stable_baselines3.common.env_util import make_vec_env
-        >>> from stable_baselines3.common.vec_env import VecFrameStack
-        >>> from style_wrap.nets import GeneratorConfig
-        >>> from style_wrap.weights import GeneratorSpec, save_generator
-        >>> spec = GeneratorSpec(GeneratorConfig(ngf=4, n_blocks=1), 32, 32, "restyled", "standard")
-        >>> weights = tempfile.mkdtemp() + "/g.safetensors"
-        >>> save_generator(weights, spec.architecture.build(), spec)
-        >>> venv = make_vec_env("StyleWrap/HalfCheetahRestyled-v5", 2, env_kwargs={"width": 32, "height": 32})
-        >>> venv = VecFrameStack(VecStyleTransfer(venv, weights=weights, device="cpu"), 3)
-        >>> venv.observation_space
-        Box(0, 255, (32, 32, 9), uint8)
-
-    Args:
-        venv: The SB3 vec env.
-        weights, device, dtype, resize, compile: As in :class:`StyleTransfer`.
-    """
-
-    def __init__(
-        self,
-        venv: VecEnv,
-        weights: str | os.PathLike[str],
-        device: str | torch.device = "auto",
-        dtype: str | torch.dtype | None = None,
-        resize: bool = False,
-        compile: bool = False,
-    ):
-        super().__init__(venv)
-        self._translator, self._key = _make_translator(
-            venv.observation_space, weights, device, dtype, resize, compile
-        )
-
-    @property
-    def translator(self) -> Translator:
-        return self._translator
-
-    def reset(self) -> Any:
-        return _translate_obs(self._translator, self._key, self.venv.reset())
-
-    def step_wait(self) -> Any:
-        observations, rewards, dones, infos = self.venv.step_wait()
-        ends = [i for i, info in enumerate(infos) if "terminal_observation" in info]
-        if ends:
-            terminal = [infos[i]["terminal_observation"] for i in ends]
-            for i, obs in zip(ends, _translate_many(self._translator, self._key, terminal)):
-                infos[i]["terminal_observation"] = obs
-        return _translate_obs(self._translator, self._key, observations), rewards, dones, infos

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from style_wrap.data import save_frames
+from style_wrap.train.data import save_frames
 
 SCHEMES = {
     "A": ((200, 40, 40), (30, 30, 160)),  # red shapes on blue

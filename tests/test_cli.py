@@ -5,21 +5,14 @@ import json
 import imageio.v3 as iio
 import numpy as np
 import pytest
-import torch
 
 from style_wrap.cli import main as cli
-from style_wrap.nets import GeneratorConfig
 from style_wrap.translator import Translator
-from style_wrap.weights import GeneratorSpec, save_generator
 
 
 @pytest.fixture
-def weights(tmp_path) -> str:
-    spec = GeneratorSpec(GeneratorConfig(ngf=4, n_blocks=1), 32, 32, "restyled", "standard", 12)
-    torch.manual_seed(1)
-    path = tmp_path / "g.safetensors"
-    save_generator(path, spec.architecture.build(), spec)
-    return str(path)
+def weights(tiny_generator) -> str:
+    return tiny_generator(size=32, seed=1, step=12)
 
 
 def _frames(n: int) -> np.ndarray:

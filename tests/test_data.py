@@ -8,9 +8,10 @@ import pytest
 
 from style_wrap import DataError, ObservationError
 from style_wrap.cli import main as cli
-from style_wrap.data import MANIFEST, collect, load_frames, save_frames
 from style_wrap.io import atomic_path
 from style_wrap.spaces import image_key
+from style_wrap.train.collect import collect
+from style_wrap.train.data import MANIFEST, load_frames, save_frames
 
 SMALL = {"width": 16, "height": 16}
 
@@ -95,7 +96,8 @@ def test_collect_with_a_stacked_frame_policy(tmp_path):
 
 
 def test_collect_along_a_state_expert(tmp_path):
-    from style_wrap.policy import PolicyError, train_expert
+    from style_wrap.rl.expert import train_expert
+    from style_wrap.rl.policies import PolicyError
 
     expert = train_expert(tmp_path / "expert", steps=512)
     kwargs = dict(env_kwargs=SMALL, seed=3, progress=False)
@@ -187,9 +189,7 @@ def test_collect_records_each_frames_step_in_its_episode(tmp_path):
 
 
 def test_collect_with_a_pixel_policy_seeing_through_a_translator(tmp_path):
-    from style_wrap.demo import FLIP_AWARE_POLICY
-
-    policy = FLIP_AWARE_POLICY  # a shipped policy's file name is found like a path
+    policy = "halfcheetah-pixel-policy"  # a shipped policy's name is found like a path
     kwargs = dict(env_kwargs={"width": 64, "height": 64}, seed=5, policy=policy, progress=False)
     env = "StyleWrap/HalfCheetahRestyled-v5"
     collect(env, 6, tmp_path / "raw", **kwargs)
@@ -206,10 +206,9 @@ def test_collect_with_a_pixel_policy_seeing_through_a_translator(tmp_path):
 
 
 def test_deterministic_collection_replays_the_policy_mean_action(tmp_path):
-    from style_wrap.demo import FLIP_AWARE_POLICY
-
     env = "StyleWrap/HalfCheetahRestyled-v5"
-    kwargs = dict(env_kwargs={"width": 64, "height": 64}, seed=5, policy=FLIP_AWARE_POLICY)
+    policy = "halfcheetah-pixel-policy.zip"  # the shipped policy, by its file name
+    kwargs = dict(env_kwargs={"width": 64, "height": 64}, seed=5, policy=policy)
     for name in ("a", "b"):
         collect(env, 8, tmp_path / name, deterministic=True, progress=False, **kwargs)
     collect(env, 8, tmp_path / "c", progress=False, **kwargs)  # sampled actions
@@ -218,7 +217,7 @@ def test_deterministic_collection_replays_the_policy_mean_action(tmp_path):
     np.testing.assert_array_equal(a[0], c[0])  # same first state: only the actions differ
     assert not np.allclose(a[1:], c[1:])
     argv = ["collect", "--env", env, "--frames", "8", "--seed", "5", "--out", str(tmp_path / "e")]
-    argv += ["--policy", FLIP_AWARE_POLICY, "--deterministic"]
+    argv += ["--policy", policy, "--deterministic"]
     assert cli([*argv, "--env-kwarg", "width=64", "--env-kwarg", "height=64"]) == 0
     np.testing.assert_array_equal(load_frames(tmp_path / "e").qpos, a)
     with pytest.raises(DataError, match="deterministic=True with policy 'random'"):

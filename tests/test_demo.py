@@ -5,30 +5,22 @@ import json
 import imageio.v3 as iio
 import numpy as np
 import pytest
-import torch
-from stable_baselines3 import PPO
-from stable_baselines3.common.env_util import make_vec_env
-from stable_baselines3.common.vec_env import VecFrameStack
 
 from style_wrap import WeightsError
 from style_wrap.cli import main as cli
-from style_wrap.demo import CONDITIONS, gait, shipped_policy
-from style_wrap.nets import GeneratorConfig
-from style_wrap.weights import GeneratorSpec, save_generator
+from style_wrap.evaluation.demo import CONDITIONS
+from style_wrap.hub import resolve_policy
+from style_wrap.rl.episodes import gait
 
 
-def test_demo_on_small_models(tmp_path, capsys):
-    venv = VecFrameStack(make_vec_env("StyleWrap/HalfCheetah-v5", 1), 3)
-    PPO("CnnPolicy", venv, n_steps=8, batch_size=8, seed=0, device="cpu").save(tmp_path / "p.zip")
-    spec = GeneratorSpec(GeneratorConfig(ngf=4, n_blocks=1), 64, 64, "restyled", "standard")
-    save_generator(tmp_path / "g.safetensors", spec.architecture.build(), spec)
+def test_demo_on_small_models(tmp_path, capsys, tiny_policy, tiny_generator):
     code = cli(
         [
             "demo",
             "--policy",
-            str(tmp_path / "p.zip"),
+            str(tiny_policy),
             "--weights",
-            str(tmp_path / "g.safetensors"),
+            tiny_generator(),
             "--episodes",
             "1",
             "--max-steps",
@@ -58,13 +50,13 @@ def test_demo_on_small_models(tmp_path, capsys):
 
 
 def test_demo_without_a_shipped_policy_says_what_is_missing(monkeypatch, capsys):
-    import style_wrap.demo
+    import style_wrap.hub
 
-    monkeypatch.setattr(style_wrap.demo, "SHIPPED_POLICY", "no-such-policy.zip")
-    with pytest.raises(WeightsError, match="no shipped pixel policy"):
-        shipped_policy()
+    monkeypatch.setattr(style_wrap.hub, "DEFAULT_POLICY", "no-such-policy")
+    with pytest.raises(WeightsError, match="no shipped policy 'no-such-policy'"):
+        resolve_policy()
     assert cli(["demo", "--video", "none", "--episodes", "1", "--max-steps", "2"]) == 2
-    assert "pretrained/no-such-policy.zip" in capsys.readouterr().err
+    assert "expected one of: halfcheetah-pixel-policy" in capsys.readouterr().err
 
 
 def test_gait_speed_and_flips():
@@ -80,18 +72,11 @@ def test_gait_speed_and_flips():
     assert gait(0.1 * t, np.full(200, 2 * np.pi), dt=0.05)[1] is False
 
 
-def test_choose_ranks_translators_by_the_policy(tmp_path, capsys):
-    from style_wrap.demo import choose_translator
+def test_choose_ranks_translators_by_the_policy(tmp_path, capsys, tiny_policy, tiny_generator):
+    from style_wrap.evaluation.choose import choose_translator
 
-    venv = VecFrameStack(make_vec_env("StyleWrap/HalfCheetah-v5", 1), 3)
-    PPO("CnnPolicy", venv, n_steps=8, batch_size=8, seed=0, device="cpu").save(tmp_path / "p.zip")
-    files = []
-    for seed in (0, 1):
-        spec = GeneratorSpec(GeneratorConfig(ngf=4, n_blocks=1), 64, 64, "restyled", "standard")
-        torch.manual_seed(seed)
-        files.append(tmp_path / f"g{seed}.safetensors")
-        save_generator(files[-1], spec.architecture.build(), spec)
-    args = ["choose", "--policy", str(tmp_path / "p.zip"), "--episodes", "2", "--max-steps", "6"]
+    files = [tiny_generator(seed=seed, name=f"g{seed}") for seed in (0, 1)]
+    args = ["choose", "--policy", str(tiny_policy), "--episodes", "2", "--max-steps", "6"]
     assert cli([*args, "--json", str(tmp_path / "c.json"), *map(str, files)]) == 0
     document = json.loads((tmp_path / "c.json").read_text())
     means = [r["mean"] for r in document["results"]]
@@ -101,10 +86,10 @@ def test_choose_ranks_translators_by_the_policy(tmp_path, capsys):
     assert f"best: {document['best']}" in capsys.readouterr().out
     # The same policy and file twice: the same episodes, so the same returns.
     twice = choose_translator(
-        [files[0], files[0]], policy=tmp_path / "p.zip", episodes=1, max_steps=6, progress=False
+        [files[0], files[0]], policy=tiny_policy, episodes=1, max_steps=6, progress=False
     )
     assert twice[0]["returns"] == twice[1]["returns"]
     with pytest.raises(WeightsError, match="no translator files"):
-        choose_translator([], policy=tmp_path / "p.zip")
+        choose_translator([], policy=tiny_policy)
     with pytest.raises(WeightsError, match="missing.safetensors"):  # before any episode
-        choose_translator([files[0], tmp_path / "missing.safetensors"], policy=tmp_path / "p.zip")
+        choose_translator([files[0], str(tmp_path / "missing.safetensors")], policy=tiny_policy)

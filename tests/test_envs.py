@@ -9,8 +9,8 @@ from gymnasium.utils.env_checker import check_env
 
 import style_wrap
 from style_wrap import StyleError
-from style_wrap.domains import CheetahPixelEnv, render_state
-from style_wrap.domains.mjcf import _base_xml
+from style_wrap.envs import CheetahPixelEnv, render_state
+from style_wrap.envs.mjcf import _base_xml
 
 
 def _rollout(env_id: str, steps: int = 40, **kwargs):

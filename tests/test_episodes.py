@@ -10,10 +10,10 @@ from stable_baselines3.common.vec_env import VecFrameStack
 
 from style_wrap import ConfigError
 from style_wrap.cli import main as cli
-from style_wrap.demo import CONDITIONS
-from style_wrap.episodes import EpisodeTask, run_tasks
+from style_wrap.evaluation.demo import CONDITIONS
 from style_wrap.nets import GeneratorConfig
-from style_wrap.policy import PolicyError
+from style_wrap.rl.episodes import EpisodeTask, run_tasks
+from style_wrap.rl.policies import PolicyError
 from style_wrap.weights import GeneratorSpec, save_generator
 
 
@@ -58,7 +58,7 @@ def test_bad_policy_and_jobs_fail_before_any_episode(tmp_path, policy_and_transl
     task = EpisodeTask(CONDITIONS["standard"], max_steps=2, device="cpu")
     with pytest.raises(PolicyError, match="missing.zip"):
         run_tasks(tmp_path / "missing.zip", [task], jobs=2)
-    with pytest.raises(ConfigError, match="jobs = -1; expected a positive number"):
+    with pytest.raises(ConfigError, match="jobs = -1; expected >= 1"):
         run_tasks(policy_and_translator[0], [task], jobs=-1)
 
 

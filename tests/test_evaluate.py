@@ -6,20 +6,16 @@ import math
 import imageio.v3 as iio
 
 from style_wrap.cli import main as cli
-from style_wrap.evaluate import REQUIRED_KEYS
-from style_wrap.nets import GeneratorConfig
-from style_wrap.weights import GeneratorSpec, save_generator
+from style_wrap.evaluation.paired import REQUIRED_KEYS
 
 
-def test_eval_on_a_tiny_generator_writes_all_outputs(tmp_path, capsys):
-    spec = GeneratorSpec(GeneratorConfig(ngf=4, n_blocks=1), 64, 64, "restyled", "standard")
-    save_generator(tmp_path / "g.safetensors", spec.architecture.build(), spec)
+def test_eval_on_a_tiny_generator_writes_all_outputs(tmp_path, capsys, tiny_generator):
     out = tmp_path / "eval"
     code = cli(
         [
             "eval",
             "--weights",
-            str(tmp_path / "g.safetensors"),
+            tiny_generator(),
             "--sequences",
             "2",
             "--sequence-length",
@@ -52,8 +48,9 @@ def test_eval_states_from_a_collected_dataset(tmp_path):
     import pytest
 
     from style_wrap import DataError
-    from style_wrap.data import collect, load_frames
-    from style_wrap.evaluate import EvalConfig, _states
+    from style_wrap.evaluation.paired import EvalConfig, _states
+    from style_wrap.train.collect import collect
+    from style_wrap.train.data import load_frames
 
     collect(
         "StyleWrap/HalfCheetah-v5",

@@ -1,4 +1,5 @@
-"""The examples run as they are, as scripts (short settings)."""
+"""The examples (and the research scripts whose results the docs quote) run as they are, as
+scripts (short settings)."""
 
 from __future__ import annotations
 
@@ -10,13 +11,13 @@ from pathlib import Path
 import imageio.v3 as iio
 import pytest
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def _run(script: str, *args: str) -> str:
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     done = subprocess.run(
-        [sys.executable, str(EXAMPLES / script), *args],
+        [sys.executable, str(ROOT / script), *args],
         capture_output=True,
         text=True,
         env=env,
@@ -29,7 +30,7 @@ def _run(script: str, *args: str) -> str:
 @pytest.mark.slow
 def test_evaluate_across_domains_on_the_shipped_files():
     out = _run(
-        "evaluate_across_domains.py",
+        "examples/evaluate_across_domains.py",
         "--episodes",
         "1",
         "--max-steps",
@@ -43,7 +44,9 @@ def test_evaluate_across_domains_on_the_shipped_files():
 
 @pytest.mark.slow
 def test_train_new_pair(tmp_path):
-    out = _run("train_new_pair.py", "--frames", "12", "--iters", "2", "--out", str(tmp_path))
+    out = _run(
+        "examples/train_new_pair.py", "--frames", "12", "--iters", "2", "--out", str(tmp_path)
+    )
     assert "translates randomized-3 frames" in out
     assert len(list(tmp_path.glob("*/generator_a2b.safetensors"))) == 1
 
@@ -52,7 +55,7 @@ def test_train_new_pair(tmp_path):
 def test_cycle_ablation(tmp_path):
     args = ["--iters", "2", "--modes", "detached,none", "--sequences", "1"]
     args += ["--probe-states", "50", "--probe-steps", "2"]
-    out = _run("cycle_ablation.py", *args, "--out", str(tmp_path))
+    out = _run("research/cycle_ablation.py", *args, "--out", str(tmp_path))
     table = (tmp_path / "ablation.md").read_text().splitlines()
     assert [row.split(" | ")[0] for row in table[2:]] == [
         "| detached",
@@ -67,6 +70,6 @@ def test_cycle_ablation(tmp_path):
     # A rerun neither retrains nor re-evaluates a finished run, and writes the same table.
     scored = tmp_path / "cycle-detached-pose-0" / "eval" / "eval.json"
     before = scored.stat().st_mtime_ns
-    _run("cycle_ablation.py", *args, "--out", str(tmp_path))
+    _run("research/cycle_ablation.py", *args, "--out", str(tmp_path))
     assert scored.stat().st_mtime_ns == before
     assert (tmp_path / "ablation.md").read_text().splitlines() == table

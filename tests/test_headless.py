@@ -5,7 +5,7 @@ import ctypes.util
 import pytest
 
 from style_wrap import RenderBackendError
-from style_wrap.headless import choose_gl_backend, render_backend_error
+from style_wrap.envs.headless import choose_gl_backend, render_backend_error
 
 
 def test_an_explicit_choice_is_kept():

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from style_wrap import ObservationError
-from style_wrap.domains import body_mask, render_state
-from style_wrap.metrics import flicker, l1, psnr, ssim
+from style_wrap.envs import body_mask, render_state
+from style_wrap.evaluation.metrics import flicker, l1, psnr, ssim
 
 
 def _frames(seed: int = 0) -> np.ndarray:

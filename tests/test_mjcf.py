@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 from style_wrap import StyleError
-from style_wrap.domains.mjcf import HIDDEN_GROUP, _base_xml, compile_model, style_to_mjcf
-from style_wrap.domains.styles import get_style, sample_style
+from style_wrap.envs.mjcf import HIDDEN_GROUP, _base_xml, compile_model, style_to_mjcf
+from style_wrap.envs.styles import get_style, sample_style
 
 
 def _gymnasium_model() -> mujoco.MjModel:

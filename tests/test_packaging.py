@@ -10,9 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from style_wrap.nets import GeneratorConfig
-from style_wrap.weights import GeneratorSpec, save_generator
-
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -26,8 +23,6 @@ def test_wheel_ships_pretrained_files(tmp_path):
         ROOT / "style_wrap", src / "style_wrap", ignore=shutil.ignore_patterns("__pycache__")
     )
     shutil.copytree(ROOT / "pretrained", src / "pretrained")
-    spec = GeneratorSpec(GeneratorConfig(ngf=2, n_blocks=1), 16, 16, "x", "y")
-    save_generator(src / "pretrained" / "tiny-x-to-y.safetensors", spec.architecture.build(), spec)
 
     build = subprocess.run(
         [
@@ -49,13 +44,14 @@ def test_wheel_ships_pretrained_files(tmp_path):
     site = tmp_path / "site"
     with zipfile.ZipFile(wheel) as z:
         names = set(z.namelist())
-        assert "style_wrap/pretrained/tiny-x-to-y.safetensors" in names
+        assert "style_wrap/pretrained/halfcheetah-restyled-to-standard.safetensors" in names
+        assert "style_wrap/rl/vec_env.py" in names and "style_wrap/evaluation/demo.py" in names
         shipped = {
             f"style_wrap/pretrained/{p.relative_to(ROOT / 'pretrained').as_posix()}"
             for p in (ROOT / "pretrained").rglob("*")
             if p.is_file() and "__pycache__" not in p.parts
         }
-        assert shipped <= names, shipped - names  # weights, policy, model card, recipe
+        assert shipped <= names, shipped - names  # weights, policy, model card
         z.extractall(site)
     # This test runs beside an editable install of the source tree; drop its import hook so
     # the extracted wheel is what gets imported, as on a user's machine.
@@ -63,8 +59,9 @@ def test_wheel_ships_pretrained_files(tmp_path):
         "import sys; sys.meta_path[:] = [f for f in sys.meta_path "
         "if not getattr(f, '__module__', '').startswith('__editable__')]; "
         "import style_wrap; print(style_wrap.list_pretrained()); "
-        "g, s = style_wrap.load_generator('tiny-x-to-y'); print(s.domain_from, s.domain_to); "
-        "print(style_wrap.__file__)"
+        "g, s = style_wrap.load_generator('halfcheetah-restyled-to-standard'); "
+        "print(s.domain_from, s.domain_to); print(style_wrap.__file__); "
+        "from style_wrap.hub import resolve_policy; print(resolve_policy().is_file())"
     )
     out = subprocess.run(
         [sys.executable, "-c", check],
@@ -75,5 +72,6 @@ def test_wheel_ships_pretrained_files(tmp_path):
     )
     assert out.returncode == 0, out.stderr[-2000:]
     lines = out.stdout.splitlines()
-    assert "'tiny-x-to-y'" in lines[0] and lines[1] == "x y"
+    assert lines[0] == "['halfcheetah-restyled-to-standard']" and lines[1] == "restyled standard"
     assert lines[2].startswith(str(site))  # the installed copy, not the source tree
+    assert lines[3] == "True"  # the shipped policy, found by the registry

@@ -11,14 +11,9 @@ from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.vec_env import VecFrameStack
 
 import style_wrap  # noqa: F401
-from style_wrap.policy import (
-    DaggerConfig,
-    FrameStacker,
-    PolicyError,
-    distill_pixel_policy,
-    load_policy,
-    train_expert,
-)
+from style_wrap.rl.dagger import DaggerConfig, distill_pixel_policy
+from style_wrap.rl.expert import train_expert
+from style_wrap.rl.policies import FrameStacker, PolicyError, load_policy
 
 
 def test_frame_stacker_matches_vec_frame_stack():
@@ -63,7 +58,7 @@ def test_dagger_config_rejects_bad_values(bad, match):
 
 
 def test_blur_augmentation_softens_edges_and_keeps_brightness():
-    from style_wrap.policy import _augment
+    from style_wrap.rl.dagger import _augment
 
     rng = np.random.default_rng(0)
     obs = torch.zeros(16, 9, 32, 32)
@@ -191,7 +186,8 @@ class _UpsideDown(gym.Wrapper):
 
 @pytest.mark.slow
 def test_rollouts_end_an_episode_once_the_cheetah_flips(tmp_path):
-    from style_wrap.policy import StateExpert, _rollout
+    from style_wrap.rl.dagger import _rollout
+    from style_wrap.rl.expert import StateExpert
 
     train_expert(tmp_path / "expert", steps=512)
     expert = StateExpert(tmp_path / "expert")

@@ -5,7 +5,7 @@ import torch
 from helpers import paint, shapes_and_poses
 
 from style_wrap.nets import to_model_input
-from style_wrap.pose import fit_pose_regressor, pose_targets
+from style_wrap.train.pose import fit_pose_regressor, pose_targets
 
 
 def test_pose_targets_drop_the_unseen_x():

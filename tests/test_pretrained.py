@@ -9,41 +9,53 @@ import numpy as np
 import pytest
 
 from style_wrap.cli import main as cli
-from style_wrap.demo import (
-    CONDITIONS,
-    FLIP_AWARE_POLICY,
-    FLIP_AWARE_TRANSLATOR,
-    ROUND10_POLICY,
-    ROUND10_TRANSLATOR,
-    SHIPPED_POLICY,
-    SHIPPED_TRANSLATOR,
-    shipped_policy,
+from style_wrap.envs import body_mask, render_state
+from style_wrap.envs.cheetah import rollout_states
+from style_wrap.evaluation.demo import CONDITIONS
+from style_wrap.evaluation.metrics import l1
+from style_wrap.hub import (
+    DEFAULT_POLICY,
+    DEFAULT_TRANSLATOR,
+    SHIPPED,
+    resolve_policy,
+    resolve_weights,
 )
-from style_wrap.domains import body_mask, render_state
-from style_wrap.domains.envs import rollout_states
-from style_wrap.metrics import l1
-from style_wrap.policy import frames_stacked, load_policy
+from style_wrap.rl.policies import frames_stacked, load_policy
 from style_wrap.translator import Translator
-from style_wrap.weights import list_pretrained, read_spec, resolve_weights
+from style_wrap.weights import read_spec
 
-PRETRAINED = Path(__file__).resolve().parents[1] / "pretrained"
+ROOT = Path(__file__).resolve().parents[1]
+PRETRAINED = ROOT / "pretrained"
+RESEARCH = ROOT / "research" / "pretrained"
+#: The shipped translator, and the earlier ones kept in research/ so their results can be rerun.
+TRANSLATORS = [
+    DEFAULT_TRANSLATOR,
+    str(RESEARCH / "halfcheetah-restyled-to-standard-round10.safetensors"),
+    str(RESEARCH / "halfcheetah-restyled-to-standard-flipaware.safetensors"),
+]
+POLICIES = [
+    DEFAULT_POLICY,
+    str(RESEARCH / "halfcheetah-pixel-policy-round10.zip"),
+    str(RESEARCH / "halfcheetah-pixel-policy-flipaware.zip"),
+]
 
 
-def test_pretrained_folder_stays_small():
+def test_pretrained_folder_stays_small_and_holds_the_registry():
     total = sum(p.stat().st_size for p in PRETRAINED.rglob("*") if p.is_file())
-    assert total < 20 * 2**20, f"pretrained/ holds {total / 2**20:.1f} MiB"
+    assert total < 5 * 2**20, f"pretrained/ holds {total / 2**20:.1f} MiB"
+    shipped = {p.name for p in PRETRAINED.iterdir() if p.suffix in (".zip", ".safetensors")}
+    assert shipped == {s.file for s in SHIPPED.values()}
 
 
 def test_shipped_translators_match_their_metadata():
-    assert {SHIPPED_TRANSLATOR, FLIP_AWARE_TRANSLATOR} <= set(list_pretrained())
-    for name, source, target in (
-        (SHIPPED_TRANSLATOR, "restyled", "standard"),
-        ("halfcheetah-standard-to-restyled-panel", "standard", "restyled"),
-        (ROUND10_TRANSLATOR, "restyled", "standard"),
-        ("halfcheetah-standard-to-restyled", "standard", "restyled"),
-        (FLIP_AWARE_TRANSLATOR, "restyled", "standard"),
-        ("halfcheetah-standard-to-restyled-flipaware", "standard", "restyled"),
-    ):
+    reverse = [
+        RESEARCH / f"halfcheetah-standard-to-restyled-{k}.safetensors"
+        for k in ("panel", "round10", "flipaware")
+    ]
+    for name, source, target in [
+        *((t, "restyled", "standard") for t in TRANSLATORS),
+        *((str(r), "standard", "restyled") for r in reverse),
+    ]:
         spec = read_spec(resolve_weights(name))
         assert (spec.domain_from, spec.domain_to) == (source, target)
         assert (spec.frame_height, spec.frame_width) == (64, 64)
@@ -53,11 +65,11 @@ def test_shipped_translators_match_their_metadata():
         assert out.shape == (2, 64, 64, 3) and out.dtype == np.uint8
 
 
-@pytest.mark.parametrize("name", [SHIPPED_POLICY, FLIP_AWARE_POLICY, ROUND10_POLICY])
+@pytest.mark.parametrize("name", POLICIES)
 def test_shipped_policies_load_with_sb3(name):
     from stable_baselines3 import PPO
 
-    path = shipped_policy(name)
+    path = resolve_policy(name)
     model = PPO.load(path, device="cpu")
     assert frames_stacked(model) == 3
     assert model.observation_space.shape == (9, 64, 64)
@@ -65,7 +77,7 @@ def test_shipped_policies_load_with_sb3(name):
     assert type(load_policy(path)).__name__ == "PPO"
 
 
-@pytest.mark.parametrize("name", [SHIPPED_TRANSLATOR, FLIP_AWARE_TRANSLATOR, ROUND10_TRANSLATOR])
+@pytest.mark.parametrize("name", TRANSLATORS)
 def test_shipped_translator_brings_restyled_frames_closer_to_the_standard_render(name):
     qpos = rollout_states(3, 10, seed=123, warmup=30, every=3).reshape(-1, 9)
     restyled = np.stack([render_state("restyled", q, width=64, height=64) for q in qpos])

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from style_wrap import StyleError
-from style_wrap.domains.styles import DOMAINS, Style, get_style, resolve_style, sample_style
+from style_wrap.envs.styles import DOMAINS, Style, get_style, resolve_style, sample_style
 
 
 def test_standard_is_the_default_style():

@@ -13,17 +13,21 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from conftest import RESEARCH_POLICIES
 from helpers import make_domains, paint, shapes
 
 from style_wrap import ConfigError, DataError
 from style_wrap.cli import main as cli
-from style_wrap.data import save_frames
 from style_wrap.nets import to_model_input
 from style_wrap.train.config import TrainConfig
+from style_wrap.train.data import save_frames
 from style_wrap.train.loop import CHECKPOINT, EXPORTS, EXPORTS_DIR, export_run, train
 from style_wrap.train.losses import cycle_losses, discriminator_loss
 from style_wrap.train.model import CycleGAN
 from style_wrap.weights import load_generator
+
+FLIPAWARE = str(RESEARCH_POLICIES["flipaware"])  # two earlier students as judges
+ROUND10 = str(RESEARCH_POLICIES["round10"])
 
 TINY = dict(ngf=4, n_blocks=1, ndf=8, batch_size=4, progress=False, log_every=1, sample_every=0)
 
@@ -414,8 +418,8 @@ def test_torchrun_two_cpu_processes(tmp_path):
 @pytest.fixture(scope="module")
 def cheetah_pair(tmp_path_factory):
     """A state expert and short every-step cheetah frames of both looks, 64x64 like the policy."""
-    from style_wrap.data import collect
-    from style_wrap.policy import train_expert
+    from style_wrap.rl.expert import train_expert
+    from style_wrap.train.collect import collect
 
     root = tmp_path_factory.mktemp("cheetah")
     expert = train_expert(root / "expert", steps=512)
@@ -428,12 +432,11 @@ def cheetah_pair(tmp_path_factory):
 
 
 def _policy_loss_over_all_stacks(run: Path, root: Path, policy: str = "") -> float:
-    from style_wrap.data import load_frames
-    from style_wrap.demo import FLIP_AWARE_POLICY, shipped_policy
     from style_wrap.train.consistency import PolicyHead, expert_labels
+    from style_wrap.train.data import load_frames
 
     data = load_frames(root / "a")
-    head = PolicyHead(shipped_policy(policy or FLIP_AWARE_POLICY), (64, 64), torch.device("cpu"))
+    head = PolicyHead(policy or FLIPAWARE, (64, 64), torch.device("cpu"))
     ends = data.stack_ends(head.n_stack)
     labels = torch.from_numpy(expert_labels(str(root / "expert"), data, ends))
     index = torch.from_numpy(ends)[:, None] - torch.arange(head.n_stack - 1, -1, -1)
@@ -445,14 +448,12 @@ def _policy_loss_over_all_stacks(run: Path, root: Path, policy: str = "") -> flo
 
 def _policy_config(root: Path, out: Path, **changes) -> TrainConfig:
     """A tiny run with policy consistency on the cheetah pair (the flip-aware student)."""
-    from style_wrap.demo import FLIP_AWARE_POLICY
-
     settings = dict(
         domain_a=str(root / "a"),
         domain_b=str(root / "b"),
         out=str(out),
         lambda_policy=1.0,
-        policy=FLIP_AWARE_POLICY,
+        policy=FLIPAWARE,
         policy_expert=str(root / "expert"),
         **TINY,
     )
@@ -475,11 +476,10 @@ def test_policy_consistency_pulls_the_policys_actions_toward_the_experts(cheetah
 
 
 def test_a_panel_of_policies_judges_together(cheetah_pair):
-    from style_wrap.demo import FLIP_AWARE_POLICY, ROUND10_POLICY
     from style_wrap.train.consistency import policy_panel
 
     root = cheetah_pair
-    panel = policy_panel(f"{FLIP_AWARE_POLICY}, {ROUND10_POLICY}", (64, 64), torch.device("cpu"))
+    panel = policy_panel(f"{FLIPAWARE}, {ROUND10}", (64, 64), torch.device("cpu"))
     assert len(panel) == 2 and panel.n_stack == 3
     frames, labels = torch.rand(4 * 3, 3, 64, 64) * 2 - 1, torch.rand(4, 6) * 2 - 1
     each = [float(h.loss(frames, labels)) for h in panel.heads]
@@ -493,11 +493,11 @@ def test_a_panel_of_policies_judges_together(cheetah_pair):
         lr=1e-3,
         lambda_policy=100.0,
         policy_batch=4,
-        policy=f"{FLIP_AWARE_POLICY},{ROUND10_POLICY}",
+        policy=f"{FLIPAWARE},{ROUND10}",
     )
     with_panel = train(cfg)
     without = train(cfg.replace(name="no-panel", lambda_policy=0.0))
-    for policy in (FLIP_AWARE_POLICY, ROUND10_POLICY):  # the run served both judges
+    for policy in (FLIPAWARE, ROUND10):  # the run served both judges
         assert _policy_loss_over_all_stacks(with_panel, root, policy) < (
             _policy_loss_over_all_stacks(without, root, policy)
         ), policy
@@ -506,11 +506,9 @@ def test_a_panel_of_policies_judges_together(cheetah_pair):
 
 
 def test_policy_consistency_needs_its_inputs(cheetah_pair, tmp_path):
-    from style_wrap.demo import FLIP_AWARE_POLICY
-
     root = cheetah_pair
     with pytest.raises(ConfigError, match="lambda_policy = 1.0 needs settings policy"):
-        TrainConfig(domain_a="a", domain_b="b", lambda_policy=1.0, policy=FLIP_AWARE_POLICY)
+        TrainConfig(domain_a="a", domain_b="b", lambda_policy=1.0, policy=FLIPAWARE)
     good = _policy_config(root, tmp_path / "runs", iters=1)
     cases = [
         ({"domain_a": str(root / "sparse"), "domain_b": str(root / "sparse")}, "no run of 3"),
@@ -528,10 +526,9 @@ def test_policy_consistency_needs_its_inputs(cheetah_pair, tmp_path):
 
 
 def test_policy_shift_moves_each_stack_as_one_picture():
-    from style_wrap.demo import FLIP_AWARE_POLICY, shipped_policy
     from style_wrap.train.consistency import PolicyHead
 
-    policy = shipped_policy(FLIP_AWARE_POLICY)
+    policy = FLIPAWARE
     head = PolicyHead(policy, (64, 64), torch.device("cpu"), shift=2)
     x = torch.rand(32, 9, 64, 64)
     y = head.shifted(x)

@@ -5,15 +5,9 @@ import torch
 from safetensors.torch import save_file
 
 from style_wrap import WeightsError
+from style_wrap.hub import list_pretrained, resolve_weights
 from style_wrap.nets import GeneratorConfig, PatchDiscriminator, ResnetGenerator
-from style_wrap.weights import (
-    GeneratorSpec,
-    list_pretrained,
-    load_generator,
-    read_spec,
-    resolve_weights,
-    save_generator,
-)
+from style_wrap.weights import GeneratorSpec, load_generator, read_spec, save_generator
 
 SPEC = GeneratorSpec(
     GeneratorConfig(ngf=4, n_blocks=1, upsample="resize"), 16, 24, "x", "y", 7, {"run": "t"}
@@ -90,7 +84,13 @@ def test_architecture_must_match_spec(tmp_path):
     assert not (tmp_path / "g.safetensors").exists()
 
 
-def test_registry():
-    assert isinstance(list_pretrained(), list)
+def test_registry_resolves_names_and_lists_what_a_user_can_wrap():
+    assert list_pretrained() == ["halfcheetah-restyled-to-standard"]
+    assert list_pretrained("policy") == ["halfcheetah-pixel-policy"]
+    assert resolve_weights("halfcheetah-restyled-to-standard").name == (
+        "halfcheetah-restyled-to-standard.safetensors"
+    )
     with pytest.raises(WeightsError, match="expected a .safetensors path or one of"):
         resolve_weights("no-such-model")
+    with pytest.raises(WeightsError, match="expected a .safetensors path"):  # a policy, not weights
+        resolve_weights("halfcheetah-pixel-policy")

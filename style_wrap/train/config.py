@@ -21,11 +21,12 @@ import dataclasses
 import json
 import os
 import sys
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from style_wrap.errors import ConfigError
+from style_wrap.settings import add_arguments, check_at_least, fields_of, from_arguments, setting
 
 if TYPE_CHECKING:
     from style_wrap.nets import GeneratorConfig
@@ -54,47 +55,43 @@ AMP_MODES = ("auto", "none", "bf16", "fp16")
 UPSAMPLE_MODES = ("transpose", "resize")
 
 
-def _f(default: Any, doc: str, choices: tuple[str, ...] | None = None) -> Any:
-    return field(default=default, metadata={"doc": doc, "choices": choices})
-
-
 @dataclass(frozen=True)
 class TrainConfig:
     """Every setting of a CycleGAN run. Domain A is the source look, B the target look."""
 
-    domain_a: str = _f("", "Frame folder of domain A (`style-wrap collect` output).")
-    domain_b: str = _f("", "Frame folder of domain B.")
-    out: str = _f("runs", "Parent folder of run folders.")
-    name: str = _f("", "Run name; default {a}__{b}__{seed}__{time} (CleanRL style).")
-    resume: bool = _f(
+    domain_a: str = setting("", "Frame folder of domain A (`style-wrap collect` output).")
+    domain_b: str = setting("", "Frame folder of domain B.")
+    out: str = setting("runs", "Parent folder of run folders.")
+    name: str = setting("", "Run name; default {a}__{b}__{seed}__{time} (CleanRL style).")
+    resume: bool = setting(
         False, "Continue the run --name (or the newest in --out) from its checkpoint."
     )
-    iters: int = _f(20000, "Training iterations (one D step and one G step each).")
-    batch_size: int = _f(8, "Frames per domain per iteration (per process under torchrun).")
-    ngf: int = _f(32, "Generator width: channels of its first layer.")
-    n_blocks: int = _f(6, "Residual blocks in each generator.")
-    upsample: str = _f("transpose", "Generator upsampling.", UPSAMPLE_MODES)
-    ndf: int = _f(64, "Discriminator width.")
-    d_layers: int = _f(0, "Discriminator strided layers; 0 picks from the frame size.")
-    gan_mode: str = _f("lsgan", "Adversarial loss.", GAN_MODES)
-    cycle: str = _f(
+    iters: int = setting(20000, "Training iterations (one D step and one G step each).")
+    batch_size: int = setting(8, "Frames per domain per iteration (per process under torchrun).")
+    ngf: int = setting(32, "Generator width: channels of its first layer.")
+    n_blocks: int = setting(6, "Residual blocks in each generator.")
+    upsample: str = setting("transpose", "Generator upsampling.", UPSAMPLE_MODES)
+    ndf: int = setting(64, "Discriminator width.")
+    d_layers: int = setting(0, "Discriminator strided layers; 0 picks from the frame size.")
+    gan_mode: str = setting("lsgan", "Adversarial loss.", GAN_MODES)
+    cycle: str = setting(
         "detached", "Cycle loss: detached (the post's broken cycle), full, none.", CYCLE_MODES
     )
-    lambda_cycle: float = _f(10.0, "Weight of the cycle loss.")
-    lambda_identity: float = _f(0.5, "Identity loss weight as a fraction of lambda_cycle.")
-    gradient_penalty: str = _f(
+    lambda_cycle: float = setting(10.0, "Weight of the cycle loss.")
+    lambda_identity: float = setting(0.5, "Identity loss weight as a fraction of lambda_cycle.")
+    gradient_penalty: str = setting(
         "none", "Gradient penalty on the discriminators.", GRADIENT_PENALTIES
     )
-    lambda_gp: float = _f(10.0, "Weight of the gradient penalty.")
-    lambda_pose: float = _f(
+    lambda_gp: float = setting(10.0, "Weight of the gradient penalty.")
+    lambda_pose: float = setting(
         0.0,
         "Weight of the pose-consistency loss: a pose regressor fitted on each domain's real frames "
         "scores translated frames against the source's recorded pose (needs frames collected with "
         "their physics state; 0 disables).",
     )
-    pose_steps: int = _f(2000, "Training steps of each pose regressor (with lambda_pose > 0).")
-    pose_width: int = _f(32, "Width of the pose regressors.")
-    lambda_policy: float = _f(
+    pose_steps: int = setting(2000, "Training steps of each pose regressor (with lambda_pose > 0).")
+    pose_width: int = setting(32, "Width of the pose regressors.")
+    lambda_policy: float = setting(
         0.0,
         "Weight of the policy-consistency loss (RL-CycleGAN's idea, with a state expert as the "
         "judge): the domain-B pixel policy `policy`, fed G_AB's translation of stacked "
@@ -102,56 +99,58 @@ class TrainConfig:
         "takes at the newest frame's recorded state. Needs domain-A frames collected with "
         "--every 1 from a MuJoCo env (0 disables).",
     )
-    policy: str = _f(
+    policy: str = setting(
         "",
         "SB3 pixel policy of domain B (a .zip, or a shipped policy file name) whose actions the "
         "policy-consistency loss reads; it is frozen. Several, comma-separated, judge together "
         "(the loss is the mean of theirs), so the translation serves more than one policy.",
     )
-    policy_expert: str = _f(
+    policy_expert: str = setting(
         "",
         "State-expert folder (`style-wrap expert`) that labels domain-A frames by their state.",
     )
-    policy_batch: int = _f(0, "Frame stacks per iteration for the policy loss (0: batch_size).")
-    policy_shift: int = _f(
+    policy_batch: int = setting(
+        0, "Frame stacks per iteration for the policy loss (0: batch_size)."
+    )
+    policy_shift: int = setting(
         0,
         "Shift each translated stack by up to this many pixels (a random offset per stack, "
         "edges replicated) before the policy reads it, so the translation cannot please the "
         "policy through exact pixel positions alone (0: none).",
     )
-    init_g_ab: str = _f(
+    init_g_ab: str = setting(
         "",
         "Start G_AB from these exported weights (a .safetensors path or a shipped name, e.g. "
         "halfcheetah-restyled-to-standard); the architecture must match.",
     )
-    init_g_ba: str = _f("", "Start G_BA from these exported weights (see init_g_ab).")
-    pool_size: int = _f(50, "Image history pool per domain (0 disables).")
-    lr: float = _f(2e-4, "Adam learning rate.")
-    beta1: float = _f(0.5, "Adam beta1.")
-    beta2: float = _f(0.999, "Adam beta2.")
-    decay_start: float = _f(0.5, "Fraction of iters after which the LR decays linearly to 0.")
-    seed: int = _f(0, "Seed of initialisation, sampling and the pools.")
-    device: str = _f("auto", "auto (CUDA when available), cpu, cuda or cuda:N.")
-    amp: str = _f("auto", "Mixed precision on CUDA: auto (bf16), none, bf16, fp16.", AMP_MODES)
-    channels_last: bool = _f(True, "Use channels_last memory format on CUDA.")
-    threads: int = _f(0, "CPU threads for torch (0 leaves torch's default).")
-    checkpoint_every: int = _f(500, "Iterations between checkpoints.")
-    log_every: int = _f(50, "Iterations between logged scalars.")
-    sample_every: int = _f(500, "Iterations between PNG sample grids (0 disables).")
-    ema: float = _f(
+    init_g_ba: str = setting("", "Start G_BA from these exported weights (see init_g_ab).")
+    pool_size: int = setting(50, "Image history pool per domain (0 disables).")
+    lr: float = setting(2e-4, "Adam learning rate.")
+    beta1: float = setting(0.5, "Adam beta1.")
+    beta2: float = setting(0.999, "Adam beta2.")
+    decay_start: float = setting(0.5, "Fraction of iters after which the LR decays linearly to 0.")
+    seed: int = setting(0, "Seed of initialisation, sampling and the pools.")
+    device: str = setting("auto", "auto (CUDA when available), cpu, cuda or cuda:N.")
+    amp: str = setting("auto", "Mixed precision on CUDA: auto (bf16), none, bf16, fp16.", AMP_MODES)
+    channels_last: bool = setting(True, "Use channels_last memory format on CUDA.")
+    threads: int = setting(0, "CPU threads for torch (0 leaves torch's default).")
+    checkpoint_every: int = setting(500, "Iterations between checkpoints.")
+    log_every: int = setting(50, "Iterations between logged scalars.")
+    sample_every: int = setting(500, "Iterations between PNG sample grids (0 disables).")
+    ema: float = setting(
         0.0,
         "Decay of an exponential moving average of the generators' weights, which is what "
         "gets exported (0: off, the raw weights; e.g. 0.999). Averaging steadies a GAN that "
         "wanders from step to step.",
     )
-    export_every: int = _f(
+    export_every: int = setting(
         0,
         "Iterations between kept exports of both generators in exports/step-NNNNNN/ "
         "(0: only the final one); GAN quality moves a lot between checkpoints, so keep "
         "several and choose by the policy (style-wrap demo/eval --weights).",
     )
-    export_dtype: str = _f("float32", "Dtype of exported generators.", ("float32", "float16"))
-    progress: bool = _f(True, "Show a progress bar.")
+    export_dtype: str = setting("float32", "Dtype of exported generators.", ("float32", "float16"))
+    progress: bool = setting(True, "Show a progress bar.")
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -165,41 +164,13 @@ class TrainConfig:
                 raise ConfigError(
                     f"setting {f.name} = {value!r}; expected one of {', '.join(choices)}"
                 )
-        positive = (
-            "iters",
-            "batch_size",
-            "ngf",
-            "ndf",
-            "checkpoint_every",
-            "log_every",
-            "pose_steps",
-            "pose_width",
-        )
-        for name in positive:
-            if getattr(self, name) < 1:
-                raise ConfigError(f"setting {name} = {getattr(self, name)!r}; expected >= 1")
-        for name in (
-            "n_blocks",
-            "d_layers",
-            "pool_size",
-            "sample_every",
-            "export_every",
-            "threads",
-            "policy_batch",
-            "policy_shift",
-        ):
-            if getattr(self, name) < 0:
-                raise ConfigError(f"setting {name} = {getattr(self, name)!r}; expected >= 0")
-        for name in (
-            "lambda_cycle",
-            "lambda_identity",
-            "lambda_gp",
-            "lambda_pose",
-            "lambda_policy",
-            "lr",
-        ):
-            if getattr(self, name) < 0:
-                raise ConfigError(f"setting {name} = {getattr(self, name)!r}; expected >= 0")
+        positive = ("iters", "batch_size", "ngf", "ndf", "checkpoint_every", "log_every")
+        check_at_least(fields_of(self, *positive, "pose_steps", "pose_width"), 1, prefix="setting ")
+        counts = ("n_blocks", "d_layers", "pool_size", "sample_every", "export_every", "threads")
+        counts += ("policy_batch", "policy_shift")
+        check_at_least(fields_of(self, *counts), 0, prefix="setting ")
+        weights = ("lambda_cycle", "lambda_identity", "lambda_gp", "lambda_pose", "lambda_policy")
+        check_at_least(fields_of(self, *weights, "lr"), 0, prefix="setting ")
         if not 0.0 <= self.ema < 1.0:
             raise ConfigError(f"setting ema = {self.ema!r}; expected 0 <= ema < 1 (0: off)")
         if self.lambda_policy > 0 and not (self.policy and self.policy_expert):
@@ -273,30 +244,13 @@ def dump_toml(config: TrainConfig) -> str:
 def add_config_arguments(parser: argparse.ArgumentParser) -> None:
     """One flag per setting (``--batch-size``...), help from the field docs, plus ``--config``."""
     parser.add_argument("--config", help="TOML settings file; flags override it")
-    for f in fields(TrainConfig):
-        flag = "--" + f.name.replace("_", "-")
-        doc, choices = f.metadata["doc"], f.metadata["choices"]
-        kwargs: dict[str, Any] = {
-            "default": argparse.SUPPRESS,
-            "help": f"{doc} (default: {f.default})",
-        }
-        if isinstance(f.default, bool):
-            kwargs["action"] = argparse.BooleanOptionalAction
-        else:
-            kwargs["type"] = type(f.default)
-            if choices:
-                kwargs["choices"] = choices
-        parser.add_argument(flag, **kwargs)
+    add_arguments(parser, TrainConfig, suppress=True)
 
 
 def config_from_args(args: argparse.Namespace) -> TrainConfig:
     """Defaults, then ``--config``, then the flags that were given."""
-    values: dict[str, Any] = {}
-    if getattr(args, "config", None):
-        values.update(load_toml(args.config))
-    names = {f.name for f in fields(TrainConfig)}
-    values.update({k: v for k, v in vars(args).items() if k in names})
-    return TrainConfig(**values)
+    values = load_toml(args.config) if getattr(args, "config", None) else {}
+    return from_arguments(TrainConfig, args, **values)
 
 
 def default_run_name(config: TrainConfig, now: float) -> str:

@@ -27,8 +27,12 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from style_wrap.data import FrameData
+from style_wrap.augment import shift
 from style_wrap.errors import ConfigError
+from style_wrap.hub import resolve_policy
+from style_wrap.rl.expert import StateExpert
+from style_wrap.rl.policies import PolicyError, frames_stacked, load_policy
+from style_wrap.train.data import FrameData
 
 __all__ = ["PolicyHead", "PolicyPanel", "expert_labels", "policy_panel", "resolve_policy_path"]
 
@@ -40,8 +44,6 @@ def resolve_policy_path(name: str) -> Path:
         >>> resolve_policy_path("halfcheetah-pixel-policy.zip").name
         'halfcheetah-pixel-policy.zip'
     """
-    from style_wrap.demo import resolve_policy
-
     path = resolve_policy(name)
     if not path.is_file():
         raise ConfigError(
@@ -53,8 +55,6 @@ def resolve_policy_path(name: str) -> Path:
 
 def expert_labels(expert_folder: str, data: FrameData, index: np.ndarray) -> np.ndarray:
     """The state expert's deterministic action at the recorded state of each frame in ``index``."""
-    from style_wrap.policy import PolicyError, StateExpert
-
     if data.qpos is None or data.qvel is None:
         raise ConfigError(
             "lambda_policy > 0 needs domain-A frames with their physics state; expected frames "
@@ -86,8 +86,6 @@ class PolicyHead:
         device: torch.device,
         shift: int = 0,
     ):
-        from style_wrap.policy import PolicyError, frames_stacked, load_policy
-
         try:
             model = load_policy(policy, device=str(device))
             self.n_stack = frames_stacked(model, 3)
@@ -112,10 +110,6 @@ class PolicyHead:
         b = frames.shape[0] // self.n_stack
         return frames.reshape(b, self.n_stack * frames.shape[1], *frames.shape[2:])
 
-    def actions(self, frames: torch.Tensor) -> torch.Tensor:
-        """The policy's mean action for translated frames in ``[-1, 1]`` (grouped as in stack)."""
-        return self._mean(self.stack(frames))
-
     def _mean(self, stacks: torch.Tensor) -> torch.Tensor:
         pixels = (stacks.float() + 1.0) * 127.5  # the policy scales 0..255 itself
         return self.policy.get_distribution(pixels).distribution.mean
@@ -136,15 +130,8 @@ class PolicyHead:
         """
         if self.shift == 0:
             return stacks
-        b, _, h, w = stacks.shape
-        k = self.shift
-        padded = F.pad(stacks, (k, k, k, k), mode="replicate")
-        offset = torch.randint(0, 2 * k + 1, (2, b, 1), device=stacks.device)
-        rows = offset[0] + torch.arange(h, device=stacks.device)  # (B, H)
-        cols = offset[1] + torch.arange(w, device=stacks.device)  # (B, W)
-        batch = torch.arange(b, device=stacks.device)[:, None, None]
-        picked = padded.permute(0, 2, 3, 1)[batch, rows[:, :, None], cols[:, None, :]]
-        return picked.permute(0, 3, 1, 2)
+        k, b = self.shift, stacks.shape[0]
+        return shift(stacks, torch.randint(0, 2 * k + 1, (2, b, 1), device=stacks.device), k)
 
     def loss(self, frames: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         """Mean squared error between the policy's actions and the expert's labels.

@@ -1,44 +1,41 @@
 """A training run around :class:`~style_wrap.train.model.CycleGAN`: data, checkpoints, resume,
 signals, export, many processes.
 
-Under ``torchrun`` every process trains on its own slice of each epoch (as a distributed sampler)
-and gradients are averaged across processes before every optimizer step, as DDP would do; DDP's
-own reducer is not used because a CycleGAN step calls each generator twice and freezes the
-discriminators halfway, which DDP does not allow. Only rank 0 writes.
+:func:`train` checks everything a run needs (settings, data, initial weights, the policy term)
+before any folder is made, then a :class:`Run` sets up the model and its batch streams (resuming
+from the run's checkpoint), steps, checkpoints and exports. Under ``torchrun`` every process
+trains on its own slice of each epoch (as a distributed sampler) and gradients are averaged
+across processes before every optimizer step (:mod:`style_wrap.train.dist`). Only rank 0 writes.
 """
 
 from __future__ import annotations
 
 import contextlib
-import math
-import os
 import signal
 import time
 import warnings
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import torch
 import torch.distributed as dist
-from torch import nn
 
-from style_wrap.data import FrameData, load_frames
 from style_wrap.devices import resolve_device
 from style_wrap.errors import ConfigError, DataError
-from style_wrap.nets import GeneratorConfig, ResnetGenerator, to_model_input
-from style_wrap.pose import pose_targets
+from style_wrap.nets import GeneratorConfig, to_model_input
 from style_wrap.train.config import TrainConfig, default_run_name, load_toml
 from style_wrap.train.consistency import PolicyPanel, expert_labels, policy_panel
+from style_wrap.train.data import FrameData, load_frames
+from style_wrap.train.dist import DistInfo, any_rank, check_in_sync
+from style_wrap.train.export import CHECKPOINT, EXPORTS, EXPORTS_DIR, export_generators, export_run
 from style_wrap.train.logs import RunWriter
-from style_wrap.train.model import CycleGAN, DistInfo, EpochSampler
-from style_wrap.weights import GeneratorSpec, save_generator
+from style_wrap.train.model import CycleGAN
+from style_wrap.train.pose import pose_targets
+from style_wrap.train.sampling import EpochSampler, frame_batches, stack_batches
+from style_wrap.weights import load_generator
 
-__all__ = ["CHECKPOINT", "EXPORTS", "train", "export_run"]
+__all__ = ["CHECKPOINT", "EXPORTS", "EXPORTS_DIR", "Run", "train", "export_run"]
 
-CHECKPOINT = "checkpoints/latest.pt"
-EXPORTS = {"g_ab": "generator_a2b.safetensors", "g_ba": "generator_b2a.safetensors"}
-EXPORTS_DIR = "exports"  # kept exports every ``export_every`` iterations: exports/step-NNNNNN/
 # Settings that may change when a run resumes; the rest define the run.
 RESUMABLE = {
     "resume",
@@ -53,6 +50,9 @@ RESUMABLE = {
     "name",
     "out",
 }
+
+#: The frozen policies, the frame indices that end a full stack, the expert's labels.
+PolicyTerm = tuple[PolicyPanel | None, torch.Tensor, torch.Tensor]
 
 
 def _load_domains(config: TrainConfig) -> tuple[FrameData, FrameData]:
@@ -133,37 +133,9 @@ class _Stop:
             signal.signal(sig, handler)
 
 
-def _batches(
-    frames: torch.Tensor,
-    poses: torch.Tensor | None,
-    sampler: EpochSampler,
-    memory_format: torch.memory_format,
-) -> Iterator[tuple[torch.Tensor, torch.Tensor | None]]:
-    while True:
-        index = sampler.next().to(frames.device)
-        x = to_model_input(frames[index], memory_format=memory_format)
-        yield x, None if poses is None else poses[index]
-
-
-def _stacks(
-    frames: torch.Tensor,
-    ends: torch.Tensor,
-    labels: torch.Tensor,
-    n_stack: int,
-    sampler: EpochSampler,
-    memory_format: torch.memory_format,
-) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-    """Batches of ``n_stack`` consecutive frames (oldest first), flat, and the expert's labels."""
-    back = torch.arange(n_stack - 1, -1, -1, device=frames.device)
-    while True:
-        pick = sampler.next().to(frames.device)
-        index = (ends[pick][:, None] - back).reshape(-1)
-        yield to_model_input(frames[index], memory_format=memory_format), labels[pick]
-
-
 def _policy_consistency(
     config: TrainConfig, data_a: FrameData, size: tuple[int, int], device: torch.device
-) -> tuple[PolicyPanel | None, torch.Tensor, torch.Tensor]:
+) -> PolicyTerm:
     """The frozen policies, the frame indices that end a full stack, and the expert's labels."""
     if config.lambda_policy <= 0:
         return None, torch.zeros(0), torch.zeros(0)
@@ -205,156 +177,175 @@ def train(config: TrainConfig, given: set[str] | None = None) -> Path:
     policy = _policy_consistency(config, data_a, (h, w), device)  # bad settings leave no folder
     writer = RunWriter(run_dir, config, dist_info.is_main, CHECKPOINT)
     try:
-        return _train(
-            config, run_dir, data_a, data_b, device, dist_info, writer, init_states, policy
-        )
+        run = Run(config, run_dir, (data_a, data_b), device, dist_info, writer, policy)
+        run.load(init_states)
+        return run.fit()
     finally:
         writer.close()
         if dist_info.world > 1 and dist.is_initialized():
             dist.destroy_process_group()
 
 
-def _train(
-    config: TrainConfig,
-    run_dir: Path,
-    data_a: FrameData,
-    data_b: FrameData,
-    device: torch.device,
-    dist_info: DistInfo,
-    writer: RunWriter,
-    init_states: dict[str, dict[str, Any]],
-    policy: tuple[PolicyPanel | None, torch.Tensor, torch.Tensor],
-) -> Path:
-    h, w = data_a.frames.shape[1:3]
-    use_pose = config.lambda_pose > 0
-    poses = [
-        torch.from_numpy(pose_targets(d.qpos)).to(device) if use_pose else None
-        for d in (data_a, data_b)
-    ]
-    head, ends, labels = policy
-    model = CycleGAN(
-        config,
-        (h, w),
-        device,
-        dist_info,
-        pose_dim=poses[0].shape[1] if poses[0] is not None else 0,
-        policy_head=head,
-    )
-    samplers = {
-        "a": EpochSampler(
-            len(data_a), config.batch_size, config.seed, dist_info.rank, dist_info.world
-        ),
-        "b": EpochSampler(
-            len(data_b), config.batch_size, config.seed + 1, dist_info.rank, dist_info.world
-        ),
-    }
-    if head is not None:
-        samplers["policy"] = EpochSampler(
-            len(ends),
-            config.policy_batch or config.batch_size,
-            config.seed + 2,
-            dist_info.rank,
-            dist_info.world,
-        )
-    checkpoint = run_dir / CHECKPOINT
-    for key, state in init_states.items():
-        getattr(model, key).load_state_dict(state)
-    if config.resume and checkpoint.is_file():
-        state = torch.load(checkpoint, map_location="cpu", weights_only=True)
-        model.load_state_dict(state["model"])
-        for k, s in samplers.items():
-            s.load_state_dict(state["samplers"][k])
-    frames_a = torch.from_numpy(data_a.frames).to(device)
-    frames_b = torch.from_numpy(data_b.frames).to(device)
-    if use_pose and not model.pose_fitted:
-        assert poses[0] is not None and poses[1] is not None
-        model.fit_pose_regressors(
-            to_model_input(frames_a), poses[0], to_model_input(frames_b), poses[1]
-        )
-    batches_a = _batches(frames_a, poses[0], samplers["a"], model.memory_format)
-    batches_b = _batches(frames_b, poses[1], samplers["b"], model.memory_format)
-    stacks = (
-        None
-        if head is None
-        else _stacks(frames_a, ends, labels, head.n_stack, samplers["policy"], model.memory_format)
-    )
-    g = torch.Generator().manual_seed(config.seed)
-    fixed_a = to_model_input(frames_a[torch.randperm(len(frames_a), generator=g)[:4].to(device)])
-    fixed_b = to_model_input(frames_b[torch.randperm(len(frames_b), generator=g)[:4].to(device)])
-    names = (data_a.name, data_b.name)
-    writer.start(model.step, names, dist_info.world, str(device))
+class Run:
+    """One run's model, samplers and batch streams on this process; :meth:`fit` trains it.
 
-    def save_checkpoint() -> None:
-        writer.checkpoint(
+    Args:
+        config: The run's settings.
+        run_dir: Its folder.
+        data: The frames of domain A and domain B.
+        device: Where to train.
+        dist_info: This process's rank and world size.
+        writer: What rank 0 writes.
+        policy: The policy term (see :func:`_policy_consistency`).
+    """
+
+    def __init__(
+        self,
+        config: TrainConfig,
+        run_dir: Path,
+        data: tuple[FrameData, FrameData],
+        device: torch.device,
+        dist_info: DistInfo,
+        writer: RunWriter,
+        policy: PolicyTerm,
+    ):
+        self.config, self.run_dir, self.device = config, run_dir, device
+        self.dist, self.writer = dist_info, writer
+        self.data = data
+        self.names = (data[0].name, data[1].name)
+        self.size: tuple[int, int] = tuple(data[0].frames.shape[1:3])  # type: ignore[assignment]
+        use_pose = config.lambda_pose > 0
+        self.poses = [
+            torch.from_numpy(pose_targets(d.qpos)).to(device) if use_pose else None for d in data
+        ]
+        self.panel, self.ends, self.labels = policy
+        pose_dim = self.poses[0].shape[1] if self.poses[0] is not None else 0
+        self.model = CycleGAN(config, self.size, device, dist_info, pose_dim, self.panel)
+        rank, world = dist_info.rank, dist_info.world
+        self.samplers = {
+            "a": EpochSampler(len(data[0]), config.batch_size, config.seed, rank, world),
+            "b": EpochSampler(len(data[1]), config.batch_size, config.seed + 1, rank, world),
+        }
+        if self.panel is not None:
+            per_step = config.policy_batch or config.batch_size
+            self.samplers["policy"] = EpochSampler(
+                len(self.ends), per_step, config.seed + 2, rank, world
+            )
+
+    def load(self, init_states: dict[str, dict[str, Any]]) -> None:
+        """Initial weights, then the checkpoint of a resumed run; then the frames go to the
+        device, the pose regressors are fitted (once per run) and the batch streams open."""
+        model, config = self.model, self.config
+        for key, state in init_states.items():
+            getattr(model, key).load_state_dict(state)
+        checkpoint = self.run_dir / CHECKPOINT
+        if config.resume and checkpoint.is_file():
+            state = torch.load(checkpoint, map_location="cpu", weights_only=True)
+            model.load_state_dict(state["model"])
+            for k, s in self.samplers.items():
+                s.load_state_dict(state["samplers"][k])
+        frames_a = torch.from_numpy(self.data[0].frames).to(self.device)
+        frames_b = torch.from_numpy(self.data[1].frames).to(self.device)
+        if config.lambda_pose > 0 and not model.pose_fitted:
+            pose_a, pose_b = self.poses
+            assert pose_a is not None and pose_b is not None
+            model.fit_pose_regressors(
+                to_model_input(frames_a), pose_a, to_model_input(frames_b), pose_b
+            )
+        fmt = model.memory_format
+        self.batches_a = frame_batches(frames_a, self.poses[0], self.samplers["a"], fmt)
+        self.batches_b = frame_batches(frames_b, self.poses[1], self.samplers["b"], fmt)
+        self.stacks = None
+        if self.panel is not None:
+            sampler = self.samplers["policy"]
+            n = self.panel.n_stack
+            self.stacks = stack_batches(frames_a, self.ends, self.labels, n, sampler, fmt)
+        g = torch.Generator().manual_seed(config.seed)
+        pick_a = torch.randperm(len(frames_a), generator=g)[:4].to(self.device)
+        pick_b = torch.randperm(len(frames_b), generator=g)[:4].to(self.device)
+        self.fixed = (to_model_input(frames_a[pick_a]), to_model_input(frames_b[pick_b]))
+
+    def step(self) -> dict[str, float]:
+        """One training iteration on the next batches; returns its losses."""
+        (real_a, pose_a), (real_b, pose_b) = next(self.batches_a), next(self.batches_b)
+        policy_batch = None if self.stacks is None else next(self.stacks)
+        return self.model.train_step(real_a, real_b, pose_a, pose_b, policy_batch)
+
+    def checkpoint(self) -> None:
+        """Everything a resumed run needs, written atomically by rank 0."""
+        self.writer.checkpoint(
             {
-                "model": model.state_dict(),
-                "samplers": {k: s.state_dict() for k, s in samplers.items()},
-                "config": config.to_dict(),
-                "domains": list(names),
-                "frame_size": [h, w],
+                "model": self.model.state_dict(),
+                "samplers": {k: s.state_dict() for k, s in self.samplers.items()},
+                "config": self.config.to_dict(),
+                "domains": list(self.names),
+                "frame_size": list(self.size),
             }
         )
 
-    def export(folder: Path) -> None:  # both generators (their averages with ema) at this step
-        _export(folder, model.generators, names, (h, w), model.step, config, run_dir.name)
+    def export(self, folder: Path) -> None:
+        """Both generators (their averages with ema) at this step, into ``folder``."""
+        model, config = self.model, self.config
+        export_generators(
+            folder, model.generators, self.names, self.size, model.step, config, self.run_dir.name
+        )
 
-    from tqdm.auto import tqdm
+    def _after_step(self, losses: dict[str, float], bar: Any) -> None:
+        """Log, draw samples and keep exports when their turn comes."""
+        model, config = self.model, self.config
+        if model.step % config.log_every == 0 or model.step == config.iters:
+            now = time.perf_counter()
+            seconds, self.tick = (now - self.tick) / config.log_every, now
+            self.writer.scalars(model.step, losses, model.opt_g.param_groups[0]["lr"], seconds)
+            bar.set_postfix(G=f"{losses['G_total']:.3f}", D=f"{losses['D_A'] + losses['D_B']:.3f}")
+        if config.sample_every and model.step % config.sample_every == 0:
+            self.writer.samples(model.step, model.sample_grid(*self.fixed))
+        every = config.export_every
+        if every and model.step % every == 0 and model.step < config.iters and self.dist.is_main:
+            self.export(self.run_dir / EXPORTS_DIR / f"step-{model.step:06d}")
 
-    bar = tqdm(
-        total=config.iters,
-        initial=model.step,
-        desc=run_dir.name,
-        unit="it",
-        disable=not (config.progress and dist_info.is_main),
-        dynamic_ncols=True,
-    )
-    tick = time.perf_counter()
-    with _Stop() as stop:
-        while model.step < config.iters:
-            (real_a, pose_a), (real_b, pose_b) = next(batches_a), next(batches_b)
-            policy_batch = None if stacks is None else next(stacks)
-            losses = model.train_step(real_a, real_b, pose_a, pose_b, policy_batch)
-            bar.update(1)
-            if model.step % config.log_every == 0 or model.step == config.iters:
-                now = time.perf_counter()
-                seconds = (now - tick) / config.log_every
-                tick = now
-                writer.scalars(model.step, losses, model.opt_g.param_groups[0]["lr"], seconds)
-                bar.set_postfix(
-                    G=f"{losses['G_total']:.3f}", D=f"{losses['D_A'] + losses['D_B']:.3f}"
-                )
-            if config.sample_every and model.step % config.sample_every == 0:
-                writer.samples(model.step, model.sample_grid(fixed_a, fixed_b))
-            if (
-                config.export_every
-                and model.step % config.export_every == 0
-                and model.step < config.iters
-                and dist_info.is_main
-            ):
-                export(run_dir / EXPORTS_DIR / f"step-{model.step:06d}")
-            interrupted = _any_rank(stop.requested, dist_info)
-            if model.step % config.checkpoint_every == 0 or interrupted:
-                save_checkpoint()
-            if interrupted:
-                bar.close()
-                raise KeyboardInterrupt(
-                    f"interrupted at step {model.step}; checkpoint saved in "
-                    f"{checkpoint}; continue with --resume"
-                )
-    bar.close()
-    save_checkpoint()
-    _check_in_sync(model, dist_info)
-    if dist_info.is_main:
-        export(run_dir)
-    if dist_info.world > 1:
-        dist.barrier()  # leave together: tearing gloo down while a peer still works can abort
-    return run_dir
+    def fit(self) -> Path:
+        """Train to ``iters``, checkpointing as set and when stopped (SIGINT/SIGTERM); then
+        export both generators into the run folder. Returns the run folder."""
+        from tqdm.auto import tqdm
+
+        model, config = self.model, self.config
+        self.writer.start(model.step, self.names, self.dist.world, str(self.device))
+        bar = tqdm(
+            total=config.iters,
+            initial=model.step,
+            desc=self.run_dir.name,
+            unit="it",
+            disable=not (config.progress and self.dist.is_main),
+            dynamic_ncols=True,
+        )
+        self.tick = time.perf_counter()
+        with _Stop() as stop:
+            while model.step < config.iters:
+                losses = self.step()
+                bar.update(1)
+                self._after_step(losses, bar)
+                interrupted = any_rank(stop.requested, self.dist)
+                if model.step % config.checkpoint_every == 0 or interrupted:
+                    self.checkpoint()
+                if interrupted:
+                    bar.close()
+                    raise KeyboardInterrupt(
+                        f"interrupted at step {model.step}; checkpoint saved in "
+                        f"{self.run_dir / CHECKPOINT}; continue with --resume"
+                    )
+        bar.close()
+        self.checkpoint()
+        check_in_sync(list(model.nets.values()), self.dist)
+        if self.dist.is_main:
+            self.export(self.run_dir)
+        if self.dist.world > 1:
+            dist.barrier()  # leave together: tearing gloo down while a peer still works can abort
+        return self.run_dir
 
 
 def _init_states(config: TrainConfig, names: tuple[str, str]) -> dict[str, dict[str, Any]]:
     """The weights named by ``init_g_ab`` / ``init_g_ba``, checked against the run's settings."""
-    from style_wrap.weights import load_generator
-
     states = {}
     for key, path, (source, target) in (
         ("g_ab", config.init_g_ab, names),
@@ -376,87 +367,3 @@ def _init_states(config: TrainConfig, names: tuple[str, str]) -> dict[str, dict[
             )
         states[key] = net.state_dict()
     return states
-
-
-def _any_rank(flag: bool, dist_info: DistInfo) -> bool:
-    if dist_info.world == 1:
-        return flag
-    t = torch.tensor([float(flag)])
-    dist.all_reduce(t, op=dist.ReduceOp.MAX)
-    return bool(t.item())
-
-
-def _check_in_sync(model: CycleGAN, dist_info: DistInfo) -> None:
-    if dist_info.world == 1:
-        return
-    total = (
-        torch.stack(
-            [
-                p.detach().double().sum().cpu()
-                for net in model.nets.values()
-                for p in net.parameters()
-            ]
-        )
-        .sum()
-        .reshape(1)
-    )
-    spread = torch.cat([total, -total])
-    dist.all_reduce(spread, op=dist.ReduceOp.MAX)
-    if not math.isclose(float(spread[0]), -float(spread[1]), rel_tol=0, abs_tol=1e-9):
-        raise RuntimeError("processes ended with different weights; gradient averaging failed")
-
-
-def _export(
-    folder: Path,
-    generators: dict[str, nn.Module],
-    names: tuple[str, str],
-    size: tuple[int, int],
-    step: int,
-    config: TrainConfig,
-    run_name: str,
-) -> list[Path]:
-    dtype = torch.float16 if config.export_dtype == "float16" else None
-    paths = []
-    for key, (src, dst) in (("g_ab", names), ("g_ba", names[::-1])):
-        net = generators[key]
-        assert isinstance(net, ResnetGenerator)
-        spec = GeneratorSpec(
-            net.config,
-            size[0],
-            size[1],
-            src,
-            dst,
-            step,
-            {"run": run_name, "cycle": config.cycle},
-        )
-        path = folder / EXPORTS[key]
-        save_generator(path, net, spec, dtype=dtype)  # copies each tensor out contiguous
-        paths.append(path)
-    return paths
-
-
-def export_run(run_dir: str | os.PathLike[str], dtype: str | None = None) -> list[Path]:
-    """Write both generators of a run's latest checkpoint as safetensors (``style-wrap export``)."""
-    run = Path(run_dir)
-    checkpoint = run / CHECKPOINT
-    if not checkpoint.is_file():
-        raise ConfigError(
-            f"{run}: no checkpoint at {CHECKPOINT}; expected a run folder of `style-wrap train`"
-        )
-    state = torch.load(checkpoint, map_location="cpu", weights_only=True)
-    config = TrainConfig(**state["config"])
-    if dtype is not None:
-        config = config.replace(export_dtype=dtype)
-    arch = GeneratorConfig(ngf=config.ngf, n_blocks=config.n_blocks, upsample=config.upsample)
-    generators: dict[str, nn.Module] = {}
-    for key in EXPORTS:
-        net = arch.build()
-        weights = state["model"][key]
-        if f"ema_{key}" in state["model"]:  # a run with ema exports the moving average
-            average = state["model"][f"ema_{key}"]
-            weights = {k[7:]: v for k, v in average.items() if k.startswith("module.")}
-        net.load_state_dict(weights)
-        generators[key] = net
-    h, w = state["frame_size"]
-    names = tuple(state["domains"])
-    return _export(run, generators, names, (h, w), int(state["model"]["step"]), config, run.name)

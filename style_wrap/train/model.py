@@ -1,8 +1,10 @@
 """The CycleGAN being trained: networks, optimizers, schedules, pools, and one training step.
 
-The step reads top to bottom in :meth:`CycleGAN.train_step`: fakes, then the discriminators'
-step on detached fakes, then the generators' step with the discriminators frozen, so no gradient
-of the generator loss reaches a discriminator's parameters or optimizer (the post's first trap).
+The step reads top to bottom in :meth:`CycleGAN.train_step`, split by role as the official
+CycleGAN code splits it: :meth:`~CycleGAN.forward` (the fakes), :meth:`~CycleGAN.backward_d`
+(the discriminators' loss on detached fakes, stepped first), then :meth:`~CycleGAN.backward_g`
+(the generators' losses with the discriminators frozen), so no gradient of the generator loss
+reaches a discriminator's parameters or optimizer (the post's first trap).
 The cycle term's ``detached`` mode feeds the other generator's fake through ``.detach()`` (the
 post's broken cycle). Under ``torchrun`` gradients are averaged across processes before every
 optimizer step (see :mod:`style_wrap.train.loop`).
@@ -11,7 +13,6 @@ optimizer step (see :mod:`style_wrap.train.loop`).
 from __future__ import annotations
 
 import contextlib
-import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,11 +22,11 @@ import torch.distributed as dist
 from torch import nn
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
-from style_wrap.errors import ConfigError, DataError
-from style_wrap.nets import GeneratorConfig, PatchDiscriminator, from_model_output
-from style_wrap.pose import PoseRegressor, fit_pose_regressor
+from style_wrap.errors import ConfigError
+from style_wrap.nets import GeneratorConfig, PatchDiscriminator, PoseRegressor, from_model_output
 from style_wrap.train.config import TrainConfig
 from style_wrap.train.consistency import PolicyPanel
+from style_wrap.train.dist import DistInfo, average_gradients
 from style_wrap.train.losses import (
     adversarial_loss,
     cycle_losses,
@@ -33,109 +34,21 @@ from style_wrap.train.losses import (
     gradient_penalty,
     l1,
 )
+from style_wrap.train.pose import fit_pose_regressor
+from style_wrap.train.sampling import ImagePool
 
-__all__ = ["CycleGAN", "ImagePool", "EpochSampler", "DistInfo"]
-
-
-class ImagePool:
-    """CycleGAN's history of generated images: half the time, a fake from an earlier step.
-
-    Example:
-        >>> pool = ImagePool(2, seed=0)
-        >>> pool.query(torch.zeros(3, 1, 2, 2)).shape
-        torch.Size([3, 1, 2, 2])
-        >>> len(pool.images)
-        2
-    """
-
-    def __init__(self, size: int, seed: int):
-        self.size = size
-        self.images: list[torch.Tensor] = []
-        self.generator = torch.Generator().manual_seed(seed)
-
-    def query(self, images: torch.Tensor) -> torch.Tensor:
-        if self.size == 0:
-            return images
-        out = []
-        for image in images.detach():
-            if len(self.images) < self.size:
-                self.images.append(image.clone())
-                out.append(image)
-            elif torch.rand((), generator=self.generator) < 0.5:
-                i = int(torch.randint(self.size, (), generator=self.generator))
-                out.append(self.images[i].clone())
-                self.images[i] = image.clone()
-            else:
-                out.append(image)
-        return torch.stack(out)
-
-    def state_dict(self) -> dict[str, Any]:
-        stored = torch.stack(self.images).cpu() if self.images else torch.empty(0)
-        return {"images": stored, "generator": self.generator.get_state()}
-
-    def load_state_dict(self, state: dict[str, Any], device: torch.device) -> None:
-        self.images = [img.to(device) for img in state["images"]] if state["images"].numel() else []
-        self.generator.set_state(state["generator"])
-
-
-class EpochSampler:
-    """Batches of indices: a seeded permutation per epoch, split across processes by rank.
-
-    Example:
-        >>> rank0, rank1 = EpochSampler(10, 4, 0, rank=0, world=2), EpochSampler(10, 4, 0, 1, 2)
-        >>> a, b = rank0.next().tolist(), rank1.next().tolist()
-        >>> len(a), set(a) & set(b)  # each process sees its own frames
-        (4, set())
-    """
-
-    def __init__(self, n: int, batch_size: int, seed: int, rank: int = 0, world: int = 1):
-        if n < world:
-            raise DataError(f"{n} frames for {world} processes; expected at least one each")
-        self.n, self.batch_size, self.seed, self.rank, self.world = n, batch_size, seed, rank, world
-        self.epoch, self.pos = 0, 0
-        self._cached: tuple[int, torch.Tensor] | None = None
-
-    def _epoch_indices(self, epoch: int) -> torch.Tensor:
-        if self._cached is None or self._cached[0] != epoch:
-            g = torch.Generator().manual_seed(self.seed * 1_000_003 + epoch)
-            self._cached = (epoch, torch.randperm(self.n, generator=g)[self.rank :: self.world])
-        return self._cached[1]
-
-    def next(self) -> torch.Tensor:
-        parts, need = [], self.batch_size
-        while need:
-            indices = self._epoch_indices(self.epoch)[self.pos :]
-            take = indices[:need]
-            parts.append(take)
-            need -= len(take)
-            self.pos += len(take)
-            if need:
-                self.epoch, self.pos = self.epoch + 1, 0
-        return torch.cat(parts)
-
-    def state_dict(self) -> dict[str, int]:
-        return {"epoch": self.epoch, "pos": self.pos}
-
-    def load_state_dict(self, state: dict[str, int]) -> None:
-        self.epoch, self.pos = int(state["epoch"]), int(state["pos"])
+__all__ = ["CycleGAN"]
 
 
 @dataclass(frozen=True)
-class DistInfo:
-    """This process's place under torchrun (rank 0 of 1 otherwise)."""
+class _Batch:
+    """One iteration's inputs: a batch of each domain, their poses, the policy's stacks."""
 
-    rank: int = 0
-    world: int = 1
-    local_rank: int = 0
-
-    @property
-    def is_main(self) -> bool:
-        return self.rank == 0
-
-    @classmethod
-    def from_env(cls) -> DistInfo:
-        world = int(os.environ.get("WORLD_SIZE", "1"))
-        return cls(int(os.environ.get("RANK", "0")), world, int(os.environ.get("LOCAL_RANK", "0")))
+    real_a: torch.Tensor
+    real_b: torch.Tensor
+    pose_a: torch.Tensor | None = None
+    pose_b: torch.Tensor | None = None
+    policy: tuple[torch.Tensor, torch.Tensor] | None = None
 
 
 def _set_requires_grad(modules: list[nn.Module], flag: bool) -> None:
@@ -153,7 +66,7 @@ class CycleGAN:
         device: Where to train.
         dist_info: This process's rank and world size.
         pose_dim: Size of the recorded poses (with ``lambda_pose > 0``).
-        policy_head: The frozen domain-B pixel policies, a panel of one or more (with
+        policy_panel: The frozen domain-B pixel policies, a panel of one or more (with
             ``lambda_policy > 0``).
     """
 
@@ -162,10 +75,11 @@ class CycleGAN:
         config: TrainConfig,
         frame_size: tuple[int, int],
         device: torch.device,
-        dist_info: DistInfo = DistInfo(),
+        dist_info: DistInfo | None = None,
         pose_dim: int = 0,
-        policy_head: PolicyPanel | None = None,
+        policy_panel: PolicyPanel | None = None,
     ):
+        dist_info = dist_info or DistInfo()
         self.config, self.device, self.dist = config, device, dist_info
         self.frame_size = frame_size
         torch.manual_seed(config.seed)
@@ -182,7 +96,36 @@ class CycleGAN:
             net.to(memory_format=self.memory_format)
         amp = config.amp if config.amp != "auto" else "bf16"
         self.amp_dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(amp) if cuda else None
-        betas = (config.beta1, config.beta2)
+        self._make_optimizers()
+        self.pool_a = ImagePool(config.pool_size, config.seed * 2 + 1 + 1000 * dist_info.rank)
+        self.pool_b = ImagePool(config.pool_size, config.seed * 2 + 2 + 1000 * dist_info.rank)
+        self.step = 0
+        # Pose regressors of each domain (fitted by fit_pose_regressors, then frozen).
+        self.pose_a: PoseRegressor | None = None
+        self.pose_b: PoseRegressor | None = None
+        if config.lambda_pose > 0 and pose_dim:
+            self.pose_a = PoseRegressor(pose_dim, frame_size, config.pose_width).to(device)
+            self.pose_b = PoseRegressor(pose_dim, frame_size, config.pose_width).to(device)
+            for net in (self.pose_a, self.pose_b):
+                net.eval().requires_grad_(False)
+        self.pose_fitted = False
+        self.policy_panel = policy_panel if config.lambda_policy > 0 else None
+        # Moving averages of the generators (torch's AveragedModel; the first update copies).
+        self.ema: dict[str, AveragedModel] = {}
+        if config.ema > 0:
+            self.ema = {
+                k: AveragedModel(net, multi_avg_fn=get_ema_multi_avg_fn(config.ema))
+                for k, net in (("g_ab", self.g_ab), ("g_ba", self.g_ba))
+            }
+        if dist_info.world > 1:
+            for net in self.nets.values():
+                for tensor in net.state_dict().values():
+                    dist.broadcast(tensor, src=0)
+
+    def _make_optimizers(self) -> None:
+        """Adam for each pair (generators, discriminators), linear decay after ``decay_from``,
+        and gradient scalers (active with fp16 autocast only)."""
+        config, betas = self.config, (self.config.beta1, self.config.beta2)
         self.opt_g = torch.optim.Adam(
             [*self.g_ab.parameters(), *self.g_ba.parameters()], lr=config.lr, betas=betas
         )
@@ -199,30 +142,6 @@ class CycleGAN:
         fp16 = self.amp_dtype == torch.float16
         self.scaler_g = torch.amp.GradScaler("cuda", enabled=fp16)
         self.scaler_d = torch.amp.GradScaler("cuda", enabled=fp16)
-        self.pool_a = ImagePool(config.pool_size, config.seed * 2 + 1 + 1000 * dist_info.rank)
-        self.pool_b = ImagePool(config.pool_size, config.seed * 2 + 2 + 1000 * dist_info.rank)
-        self.step = 0
-        # Pose regressors of each domain (fitted by fit_pose_regressors, then frozen).
-        self.pose_a: PoseRegressor | None = None
-        self.pose_b: PoseRegressor | None = None
-        if config.lambda_pose > 0 and pose_dim:
-            self.pose_a = PoseRegressor(pose_dim, frame_size, config.pose_width).to(device)
-            self.pose_b = PoseRegressor(pose_dim, frame_size, config.pose_width).to(device)
-            for net in (self.pose_a, self.pose_b):
-                net.eval().requires_grad_(False)
-        self.pose_fitted = False
-        self.policy_head = policy_head if config.lambda_policy > 0 else None
-        # Moving averages of the generators (torch's AveragedModel; the first update copies).
-        self.ema: dict[str, AveragedModel] = {}
-        if config.ema > 0:
-            self.ema = {
-                k: AveragedModel(net, multi_avg_fn=get_ema_multi_avg_fn(config.ema))
-                for k, net in (("g_ab", self.g_ab), ("g_ba", self.g_ba))
-            }
-        if dist_info.world > 1:
-            for net in self.nets.values():
-                for tensor in net.state_dict().values():
-                    dist.broadcast(tensor, src=0)
 
     def fit_pose_regressors(
         self,
@@ -264,17 +183,101 @@ class CycleGAN:
             return contextlib.nullcontext()
         return torch.autocast("cuda", dtype=self.amp_dtype)
 
-    def _average_gradients(self, modules: list[nn.Module]) -> None:
-        if self.dist.world == 1:
-            return
-        grads = [p.grad for m in modules for p in m.parameters() if p.grad is not None]
-        flat = torch.cat([g.reshape(-1) for g in grads])
-        dist.all_reduce(flat)
-        flat /= self.dist.world
-        offset = 0
-        for g in grads:
-            g.copy_(flat[offset : offset + g.numel()].view_as(g))
-            offset += g.numel()
+    def forward(
+        self, real_a: torch.Tensor, real_b: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """``fake_b, fake_a`` and, with the identity term, the identity maps ``idt_b, idt_a``
+        (``G_AB(b)``, ``G_BA(a)``; empty otherwise), in one pass per generator: instance norm is
+        per sample, so batching them together changes nothing."""
+        n, identity = len(real_a), self.config.identity_weight > 0
+        with self._autocast():
+            out_ab = self.g_ab(torch.cat([real_a, real_b]) if identity else real_a)
+            out_ba = self.g_ba(torch.cat([real_b, real_a]) if identity else real_b)
+        return out_ab[:n], out_ba[:n], out_ab[n:], out_ba[n:]
+
+    def backward_d(
+        self,
+        real_a: torch.Tensor,
+        real_b: torch.Tensor,
+        fake_a: torch.Tensor,
+        fake_b: torch.Tensor,
+    ) -> dict[str, torch.Tensor]:
+        """Both discriminators' loss on detached (pooled) fakes, backpropagated."""
+        cfg = self.config
+        with self._autocast():
+            pool_a, pool_b = self.pool_a.query(fake_a.detach()), self.pool_b.query(fake_b.detach())
+            loss_d_a = discriminator_loss(self.d_a, real_a, pool_a, cfg.gan_mode)
+            loss_d_b = discriminator_loss(self.d_b, real_b, pool_b, cfg.gan_mode)
+            loss_d = loss_d_a + loss_d_b
+            if cfg.gradient_penalty != "none":
+                loss_gp = gradient_penalty(
+                    self.d_a, real_a, pool_a, cfg.gradient_penalty
+                ) + gradient_penalty(self.d_b, real_b, pool_b, cfg.gradient_penalty)
+                loss_d = loss_d + cfg.lambda_gp * loss_gp
+        self.scaler_d.scale(loss_d).backward()
+        return {"D_A": loss_d_a, "D_B": loss_d_b}
+
+    def backward_g(
+        self,
+        batch: _Batch,
+        fakes: tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor],
+    ) -> dict[str, torch.Tensor]:
+        """The generators' losses (the discriminators frozen), backpropagated; ``G_total`` too."""
+        cfg, (fake_b, fake_a, idt_b, idt_a) = self.config, fakes
+        with self._autocast():
+            losses = {
+                "G_adv_AB": adversarial_loss(self.d_b(fake_b), True, cfg.gan_mode),
+                "G_adv_BA": adversarial_loss(self.d_a(fake_a), True, cfg.gan_mode),
+            }
+            # With cfg.cycle == "detached": G_BA(G_AB(a).detach()), no gradient into G_AB.
+            cycle = cycle_losses(
+                self.g_ab, self.g_ba, batch.real_a, batch.real_b, fake_a, fake_b, cfg.cycle
+            )
+            losses.update(cycle)
+            weighted = [losses["G_adv_AB"], losses["G_adv_BA"]]
+            zero = torch.zeros((), device=fake_b.device)
+            weighted.append(cfg.lambda_cycle * sum(cycle.values(), zero))
+            weighted += self._content_losses(batch, fake_a, fake_b, losses)
+            if cfg.identity_weight > 0:
+                losses["idt_A"] = l1(idt_a, batch.real_a)
+                losses["idt_B"] = l1(idt_b, batch.real_b)
+                weighted.append(cfg.identity_weight * (losses["idt_A"] + losses["idt_B"]))
+            loss_g = weighted[0]
+            for term in weighted[1:]:
+                loss_g = loss_g + term
+        self.scaler_g.scale(loss_g).backward()
+        losses["G_total"] = loss_g
+        return losses
+
+    def _content_losses(
+        self,
+        batch: _Batch,
+        fake_a: torch.Tensor,
+        fake_b: torch.Tensor,
+        losses: dict[str, torch.Tensor],
+    ) -> list[torch.Tensor]:
+        """The optional terms that keep content: pose and policy consistency (weighted)."""
+        cfg, terms = self.config, []
+        if self.pose_a is not None and self.pose_b is not None:
+            if batch.pose_a is None or batch.pose_b is None:
+                raise ConfigError("lambda_pose > 0 needs the batches' recorded poses")
+            # The translated frame must show the pose its source frame was recorded in.
+            losses["pose_AB"] = self.pose_b.loss(fake_b, batch.pose_a)
+            losses["pose_BA"] = self.pose_a.loss(fake_a, batch.pose_b)
+            terms.append(cfg.lambda_pose * (losses["pose_AB"] + losses["pose_BA"]))
+        if self.policy_panel is not None:
+            if batch.policy is None:
+                raise ConfigError("lambda_policy > 0 needs stacked frames and expert labels")
+            # The policy, shown G_AB's translation of the stack, must act as the expert did.
+            stacks, labels = batch.policy
+            losses["policy_AB"] = self.policy_panel.loss(self.g_ab(stacks), labels)
+            terms.append(cfg.lambda_policy * losses["policy_AB"])
+        return terms
+
+    def _step(self, optimizer: torch.optim.Optimizer, scaler: Any, nets: list[nn.Module]) -> None:
+        average_gradients(nets, self.dist)
+        scaler.step(optimizer)
+        scaler.update()
 
     def train_step(
         self,
@@ -290,78 +293,28 @@ class CycleGAN:
         ``policy_batch`` is ``(stacked domain-A frames, expert actions)``, used when
         ``lambda_policy > 0`` (see :mod:`style_wrap.train.consistency`).
         """
-        cfg, n = self.config, len(real_a)
-        identity = cfg.identity_weight > 0
         gens, discs = [self.g_ab, self.g_ba], [self.d_a, self.d_b]
-
-        # Fakes (and identity maps, in the same pass: instance norm is per sample).
-        with self._autocast():
-            out_ab = self.g_ab(torch.cat([real_a, real_b]) if identity else real_a)
-            out_ba = self.g_ba(torch.cat([real_b, real_a]) if identity else real_b)
-        fake_b, fake_a = out_ab[:n], out_ba[:n]
-
+        fakes = self.forward(real_a, real_b)
+        fake_b, fake_a = fakes[0], fakes[1]
         # 1. Discriminators, on detached fakes, stepped before the generators' adversarial update.
         _set_requires_grad(discs, True)
         self.opt_d.zero_grad(set_to_none=True)
-        with self._autocast():
-            pool_a, pool_b = self.pool_a.query(fake_a.detach()), self.pool_b.query(fake_b.detach())
-            loss_d_a = discriminator_loss(self.d_a, real_a, pool_a, cfg.gan_mode)
-            loss_d_b = discriminator_loss(self.d_b, real_b, pool_b, cfg.gan_mode)
-            loss_d = loss_d_a + loss_d_b
-            if cfg.gradient_penalty != "none":
-                loss_gp = gradient_penalty(
-                    self.d_a, real_a, pool_a, cfg.gradient_penalty
-                ) + gradient_penalty(self.d_b, real_b, pool_b, cfg.gradient_penalty)
-                loss_d = loss_d + cfg.lambda_gp * loss_gp
-        self.scaler_d.scale(loss_d).backward()
-        self._average_gradients(discs)
-        self.scaler_d.step(self.opt_d)
-        self.scaler_d.update()
-
+        losses = self.backward_d(real_a, real_b, fake_a, fake_b)
+        self._step(self.opt_d, self.scaler_d, discs)
         # 2. Generators, with the discriminators frozen: no gradient reaches D's parameters.
         _set_requires_grad(discs, False)
         self.opt_g.zero_grad(set_to_none=True)
-        with self._autocast():
-            loss_adv_ab = adversarial_loss(self.d_b(fake_b), True, cfg.gan_mode)
-            loss_adv_ba = adversarial_loss(self.d_a(fake_a), True, cfg.gan_mode)
-            loss_g = loss_adv_ab + loss_adv_ba
-            losses = {"G_adv_AB": loss_adv_ab, "G_adv_BA": loss_adv_ba}
-            # With cfg.cycle == "detached": G_BA(G_AB(a).detach()), no gradient into G_AB.
-            cycle = cycle_losses(self.g_ab, self.g_ba, real_a, real_b, fake_a, fake_b, cfg.cycle)
-            losses.update(cycle)
-            loss_g = loss_g + cfg.lambda_cycle * sum(
-                cycle.values(), torch.zeros((), device=real_a.device)
-            )
-            if self.pose_a is not None and self.pose_b is not None:
-                if pose_a is None or pose_b is None:
-                    raise ConfigError("lambda_pose > 0 needs the batches' recorded poses")
-                # The translated frame must show the pose its source frame was recorded in.
-                losses["pose_AB"] = self.pose_b.loss(fake_b, pose_a)
-                losses["pose_BA"] = self.pose_a.loss(fake_a, pose_b)
-                loss_g = loss_g + cfg.lambda_pose * (losses["pose_AB"] + losses["pose_BA"])
-            if self.policy_head is not None:
-                if policy_batch is None:
-                    raise ConfigError("lambda_policy > 0 needs stacked frames and expert labels")
-                # The policy, shown G_AB's translation of the stack, must act as the expert did.
-                stacks, labels = policy_batch
-                losses["policy_AB"] = self.policy_head.loss(self.g_ab(stacks), labels)
-                loss_g = loss_g + cfg.lambda_policy * losses["policy_AB"]
-            if identity:
-                losses["idt_A"] = l1(out_ba[n:], real_a)
-                losses["idt_B"] = l1(out_ab[n:], real_b)
-                loss_g = loss_g + cfg.identity_weight * (losses["idt_A"] + losses["idt_B"])
-        self.scaler_g.scale(loss_g).backward()
-        self._average_gradients(gens)
-        self.scaler_g.step(self.opt_g)
-        self.scaler_g.update()
+        batch = _Batch(real_a, real_b, pose_a, pose_b, policy_batch)
+        g_losses = self.backward_g(batch, fakes)
+        total = g_losses.pop("G_total")
+        losses = {**g_losses, **losses, "G_total": total}
+        self._step(self.opt_g, self.scaler_g, gens)
         _set_requires_grad(discs, True)
         for key, avg in self.ema.items():
             avg.update_parameters(getattr(self, key))
-
         self.sched_g.step()
         self.sched_d.step()
         self.step += 1
-        losses.update(D_A=loss_d_a, D_B=loss_d_b, G_total=loss_g)
         return {k: float(v.detach()) for k, v in losses.items()}
 
     def state_dict(self) -> dict[str, Any]:

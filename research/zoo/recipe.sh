@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# The policy zoo's own members: pixel policies of the standard look from outside the shipped
+# distillation (another expert seed; another frame-stack depth; random-shift augmentation only).
+# None of them is in any translator's loss: they judge translators. Run from a work folder with
+# style_wrap installed:  bash /path/to/research/zoo/recipe.sh
+# Every step resumes if interrupted (rerun the script). One core throughout.
+set -euo pipefail
+export OMP_NUM_THREADS=1 MUJOCO_GL="${MUJOCO_GL:-egl}"
+
+# 1. A state expert of another seed than the shipped students' teacher (seed 2, 400k steps); at
+#    400k steps seed 3 scored 756 +- 624, so it trains for 1M (rl-baselines3-zoo's budget).
+[ -f expert3/expert.zip ] || style-wrap expert --out expert3 --steps 1000000 --seed 3 --episodes 5
+
+# 2. A student reading 4 stacked frames (the shipped ones read 3), default augmentation.
+style-wrap distill --expert expert3 --out stack4 --n-stack 4 --seed 3
+
+# 3. A student of 3 frames trained with random shifts only (no colour jitter, no noise).
+style-wrap distill --expert expert3 --out shiftonly --seed 5 --jitter 0 --shift 4

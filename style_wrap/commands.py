@@ -1,0 +1,260 @@
+"""What each ``style-wrap`` verb does once its flags are parsed: ``run_VERB(args)``, a thin call
+into the package (its parser is in :mod:`style_wrap.cli`). Each imports its wing on use, so the
+command starts fast.
+
+Example:
+    >>> _parse_kwargs(["width=64", "name=a"])
+    {'width': 64, 'name': 'a'}
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from style_wrap.errors import ConfigError
+
+
+def run_domains(args: argparse.Namespace) -> None:
+    from style_wrap.envs.gallery import DEFAULT_ROWS, domain_grid
+    from style_wrap.io import write_image
+
+    write_image(args.out, domain_grid(DEFAULT_ROWS, poses=args.poses, size=args.size))
+    names = ", ".join(d if s is None else f"{d} (seed {s})" for d, s in DEFAULT_ROWS)
+    print(f"wrote {args.out}: rows {names}")
+
+
+def _parse_kwargs(pairs: list[str]) -> dict[str, Any]:
+    kwargs: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise ConfigError(f"env kwarg {pair!r}; expected KEY=VALUE (VALUE parsed as JSON)")
+        try:
+            kwargs[key] = json.loads(value)
+        except json.JSONDecodeError:
+            kwargs[key] = value
+    return kwargs
+
+
+def run_collect(args: argparse.Namespace) -> None:
+    import style_wrap  # noqa: F401  (registers the cheetah ids)
+    from style_wrap.train.collect import collect
+
+    manifest = collect(
+        args.env,
+        args.frames,
+        args.out,
+        seed=args.seed,
+        policy=args.policy,
+        env_kwargs=_parse_kwargs(args.env_kwarg),
+        every=args.every,
+        shard_size=args.shard_size,
+        name=args.name,
+        translator=args.translator,
+        flip_reset=args.flip_reset,
+        deterministic=args.deterministic,
+    )
+    total = sum(s["frames"] for s in manifest["shards"])
+    print(
+        f"{args.out}: {total} frames of {manifest['frame_shape']} in {len(manifest['shards'])} "
+        f"shard(s){', with qpos/qvel' if manifest['has_state'] else ''}"
+    )
+
+
+def run_expert(args: argparse.Namespace) -> None:
+    import numpy as np
+    import torch
+
+    from style_wrap.rl.episodes import evaluate_expert
+    from style_wrap.rl.expert import train_expert
+
+    torch.set_num_threads(args.threads)
+    if not args.eval_only:
+        train_expert(args.out, steps=args.steps, seed=args.seed, env_id=args.env)
+        print(f"wrote {args.out}/expert.zip and {args.out}/vecnormalize.pkl")
+    if args.episodes:
+        returns = evaluate_expert(args.out, args.episodes, seed=100, env_id=args.env)
+        shown = ", ".join(f"{r:.0f}" for r in returns)
+        print(f"expert return {np.mean(returns):.1f} +- {np.std(returns):.1f} ({shown})")
+
+
+def run_distill(args: argparse.Namespace) -> None:
+    import torch
+
+    from style_wrap.rl.dagger import DaggerConfig, distill_pixel_policy
+    from style_wrap.settings import from_arguments
+
+    torch.set_num_threads(args.threads)
+    out = distill_pixel_policy(args.expert, args.out, from_arguments(DaggerConfig, args))
+    print(f"latest student: {out}/student.zip; best: {out}/best.zip; log: {out}/log.jsonl")
+
+
+def run_train(args: argparse.Namespace) -> None:
+    from dataclasses import fields
+
+    from style_wrap.train.config import TrainConfig, config_from_args
+    from style_wrap.train.loop import train
+
+    config = config_from_args(args)
+    given = {f.name for f in fields(TrainConfig) if f.name in vars(args)}
+    run = train(config, given)
+    print(f"run folder: {run}")
+
+
+def run_export(args: argparse.Namespace) -> None:
+    from style_wrap.train.loop import export_run
+
+    for path in export_run(args.run_dir, args.dtype):
+        print(f"wrote {path}")
+
+
+def run_info(args: argparse.Namespace) -> None:
+    from style_wrap.hub import resolve_weights
+    from style_wrap.weights import read_spec, spec_summary
+
+    path = resolve_weights(args.weights)
+    print(json.dumps({"file": str(path), **spec_summary(read_spec(path))}, indent=2))
+
+
+def run_translate(args: argparse.Namespace) -> None:
+    from style_wrap.evaluation.media import translate_file
+    from style_wrap.translator import Translator
+
+    translator = Translator(args.weights, args.device, resize=args.resize)
+    count = translate_file(translator, args.input, args.output, batch_size=args.batch_size)
+    print(
+        f"wrote {args.output}: {count} frame(s) {translator.spec.domain_from} -> "
+        f"{translator.spec.domain_to}"
+    )
+
+
+def run_bench(args: argparse.Namespace) -> None:
+    import style_wrap  # noqa: F401  (registers the cheetah ids)
+    from style_wrap.evaluation.bench import bench_weights, run_bench
+    from style_wrap.io import atomic_write_bytes
+
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
+    weights = bench_weights(args.weights, args.ngf, args.n_blocks, args.size)
+    batches = tuple(int(b) for b in args.batches.split(","))
+    records = run_bench(
+        weights,
+        args.env,
+        batches=batches,
+        steps=args.steps,
+        env_kwargs={"width": args.size, "height": args.size},
+    )
+    print(f"weights {weights}, env {args.env} at {args.size}x{args.size}; ms per frame")
+    print("device  batch  env_ms  wrapped_ms  translate_ms  translate/env  frames/s")
+    for r in records:
+        d = r.to_dict()
+        print(
+            f"{r.device:6s} {r.batch:6d} {r.env_ms:7.2f} {r.wrapped_ms:11.2f} "
+            f"{r.translate_ms:13.3f} {r.translate_over_env:14.2f} {d['frames_per_s']:9.0f}"
+        )
+    if args.json:
+        atomic_write_bytes(args.json, json.dumps([r.to_dict() for r in records], indent=2).encode())
+
+
+def run_demo(args: argparse.Namespace) -> None:
+    import torch
+
+    import style_wrap  # noqa: F401  (registers the cheetah ids)
+    from style_wrap.evaluation.demo import run_demo
+
+    # One frame at a time gains nothing from more threads, and extra threads fight any other
+    # process for the cores (measured: docs/usage.md, "Speed").
+    torch.set_num_threads(args.threads)
+    video = None if args.video == "none" else args.video
+    result = run_demo(
+        policy=args.policy,
+        weights=args.weights,
+        episodes=args.episodes,
+        max_steps=args.max_steps,
+        seed=args.seed,
+        device=args.device,
+        video=video,
+        json_path=args.json,
+        jobs=args.jobs,
+    )
+    print(result.table())
+    if video:
+        print(f"video (restyled | translated | standard render of the same state): {video}")
+
+
+def run_choose(args: argparse.Namespace) -> None:
+    import numpy as np
+    import torch
+
+    import style_wrap  # noqa: F401  (registers the cheetah ids)
+    from style_wrap.evaluation.choose import choose_translator
+    from style_wrap.io import atomic_write_bytes
+
+    torch.set_num_threads(args.threads)
+    records = choose_translator(
+        args.weights,
+        policy=args.policy,
+        episodes=args.episodes,
+        seed=args.seed,
+        max_steps=args.max_steps,
+        device=args.device,
+        jobs=args.jobs,
+    )
+    print("mean return  speed m/s  flipped  weights")
+    for r in records:
+        flips = f"{sum(r['flipped'])}/{len(r['returns'])}"
+        print(f"{r['mean']:11.1f}  {np.mean(r['speed']):9.2f}  {flips:7s}  {r['weights']}")
+    if args.json:
+        document = {"best": records[0]["weights"], "seed": args.seed, "results": records}
+        atomic_write_bytes(args.json, json.dumps(document, indent=2).encode())
+    print(f"best: {records[0]['weights']}")
+
+
+def run_eval(args: argparse.Namespace) -> None:
+    import style_wrap  # noqa: F401  (registers the cheetah ids)
+    from style_wrap.evaluation.paired import EvalConfig, evaluate_translator, markdown_table
+    from style_wrap.settings import from_arguments
+
+    config = from_arguments(EvalConfig, args)
+    result = evaluate_translator(
+        args.weights,
+        config,
+        policy=args.policy,
+        episodes=args.episodes,
+        out=args.out,
+        device=args.device,
+    )
+    print(markdown_table(result), end="")
+    if args.json:
+        from style_wrap.io import atomic_write_bytes
+
+        atomic_write_bytes(args.json, json.dumps(result, indent=2).encode())
+    if args.out:
+        print(f"wrote {args.out}/eval.json, eval.md, grid.png (source | translated | truth)")
+
+
+def run_zoo(args: argparse.Namespace) -> None:
+    import torch
+
+    import style_wrap  # noqa: F401  (registers the cheetah ids)
+    from style_wrap.evaluation.zoo import evaluate_zoo, zoo_table
+    from style_wrap.io import atomic_write_bytes
+
+    torch.set_num_threads(args.threads)
+    result = evaluate_zoo(
+        args.policies,
+        args.weights,
+        episodes=args.episodes,
+        seed=args.seed,
+        max_steps=args.max_steps,
+        device=args.device,
+        jobs=args.jobs,
+    )
+    print(zoo_table(result), end="")
+    if args.json:
+        document = {"weights": str(args.weights), "seed": args.seed, **result.to_dict()}
+        atomic_write_bytes(args.json, json.dumps(document, indent=2).encode())

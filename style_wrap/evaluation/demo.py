@@ -1,0 +1,172 @@
+"""``style-wrap demo``: the pixel policy in the standard look, the restyled look, and the
+restyled look translated back, with a side-by-side video.
+
+Example:
+    >>> from style_wrap.evaluation.demo import CONDITIONS
+    >>> list(CONDITIONS)
+    ['standard', 'restyled', 'restyled_translated']
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+
+from style_wrap.envs import render_state
+from style_wrap.hub import DEFAULT_TRANSLATOR, resolve_policy, resolve_weights
+from style_wrap.io import atomic_path, atomic_write_bytes
+from style_wrap.rl.episodes import EpisodeResult, EpisodeTask, run_tasks
+
+__all__ = ["CONDITIONS", "DemoResult", "episode_columns", "run_demo", "run_with_progress"]
+
+#: The three conditions: where the policy was trained, the new look raw, and translated.
+CONDITIONS = {
+    "standard": "StyleWrap/HalfCheetah-v5",
+    "restyled": "StyleWrap/HalfCheetahRestyled-v5",
+    "restyled_translated": "StyleWrap/HalfCheetahRestyled-v5",
+}
+
+
+@dataclass
+class DemoResult:
+    """Returns per condition and the two ratios against the standard look; with each episode's
+    mean forward speed and whether it flipped (see :func:`style_wrap.rl.episodes.gait`), which a
+    ratio of returns hides: a slow steady gait and a fast one that flips can score alike."""
+
+    returns: dict[str, list[float]] = field(default_factory=dict)
+    speed: dict[str, list[float]] = field(default_factory=dict)
+    flipped: dict[str, list[bool]] = field(default_factory=dict)
+
+    def mean(self, condition: str) -> float:
+        return float(np.mean(self.returns[condition]))
+
+    @property
+    def ratio_raw(self) -> float:
+        return self.mean("restyled") / self.mean("standard")
+
+    @property
+    def ratio_translated(self) -> float:
+        return self.mean("restyled_translated") / self.mean("standard")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "returns": self.returns,
+            "mean": {c: self.mean(c) for c in self.returns},
+            "std": {c: float(np.std(r)) for c, r in self.returns.items()},
+            "ratio_raw": self.ratio_raw,
+            "ratio_translated": self.ratio_translated,
+            "speed": self.speed,
+            "flipped": self.flipped,
+        }
+
+    def table(self) -> str:
+        rows = ["condition            mean return +- std    speed m/s  flipped"]
+        for c, r in self.returns.items():
+            speed = f"{np.mean(self.speed[c]):5.2f}" if self.speed.get(c) else "    -"
+            flips = f"{sum(self.flipped[c])}/{len(r)}" if c in self.flipped else "-"
+            rows.append(
+                f"{c:20s} {np.mean(r):9.1f} +- {np.std(r):7.1f}    {speed}     {flips:5s}"
+                f"  ({len(r)} episodes)"
+            )
+        rows.append(f"(b)/(a) restyled raw / standard:        {self.ratio_raw:6.3f}")
+        rows.append(f"(c)/(a) restyled translated / standard: {self.ratio_translated:6.3f}")
+        return "\n".join(rows)
+
+
+def run_demo(
+    *,
+    policy: str | os.PathLike[str] | None = None,
+    weights: str | os.PathLike[str] = DEFAULT_TRANSLATOR,
+    episodes: int = 10,
+    max_steps: int | None = None,
+    seed: int = 0,
+    device: str = "auto",
+    video: str | os.PathLike[str] | None = "demo.mp4",
+    json_path: str | os.PathLike[str] | None = None,
+    progress: bool = True,
+    jobs: int = 1,
+) -> DemoResult:
+    """Evaluate the pixel policy in the three :data:`CONDITIONS`; write the video and JSON.
+
+    Each condition's episode ``i`` resets with seed ``seed + i``. ``jobs > 1`` runs the episodes
+    in that many worker processes (:func:`style_wrap.rl.episodes.run_tasks`), with the same
+    results.
+    """
+    policy_path = resolve_policy(policy)
+    resolve_weights(weights)  # a missing translator fails now, not after two conditions
+    size = {"width": 64, "height": 64}
+    tasks = [
+        EpisodeTask(
+            env_id,
+            weights=str(weights) if condition == "restyled_translated" else None,
+            seed=seed + i,
+            max_steps=max_steps,
+            device=device,
+            local=video is not None and condition == "restyled_translated" and i == 0,
+        )
+        for condition, env_id in CONDITIONS.items()
+        for i in range(episodes)
+    ]
+    panels: list[np.ndarray] = []
+
+    def on_step(index: int, frame: np.ndarray, env: gym.Env) -> None:
+        if tasks[index].local:  # the video's episode: restyled | translated | standard render
+            qpos = env.unwrapped.data.qpos  # type: ignore[attr-defined]
+            raw = render_state("restyled", qpos, **size)
+            panels.append(np.concatenate([raw, frame, render_state("standard", qpos, **size)], 1))
+
+    episodes_run = run_with_progress(
+        policy_path, tasks, "demo", jobs=jobs, progress=progress, on_step=on_step
+    )
+    result = DemoResult()
+    for c, condition in enumerate(CONDITIONS):
+        column = episode_columns(episodes_run[c * episodes : (c + 1) * episodes])
+        result.returns[condition] = column["returns"]
+        result.speed[condition] = column["speed"]
+        result.flipped[condition] = column["flipped"]
+    if video is not None and panels:
+        _write_video(video, panels)
+    if json_path is not None:
+        atomic_write_bytes(json_path, json.dumps(result.to_dict(), indent=2).encode())
+    return result
+
+
+def run_with_progress(
+    policy: os.PathLike[str],
+    tasks: list[EpisodeTask],
+    desc: str,
+    *,
+    jobs: int = 1,
+    progress: bool = True,
+    on_step: Any = None,
+) -> list[EpisodeResult]:
+    """:func:`~style_wrap.rl.episodes.run_tasks` under a progress bar counted in env steps."""
+    from tqdm.auto import tqdm
+
+    total = sum(t.max_steps or 1000 for t in tasks)
+    with tqdm(total=total, desc=desc, unit="step", disable=not progress) as bar:
+        return run_tasks(
+            policy, tasks, jobs=jobs, on_step=on_step, on_done=lambda i, r: bar.update(r.steps)
+        )
+
+
+def _write_video(video: str | os.PathLike[str], panels: list[np.ndarray]) -> None:
+    import imageio.v3 as iio
+
+    frames = np.stack(panels).repeat(3, axis=1).repeat(3, axis=2)  # 3x: visible on screens
+    with atomic_path(video, suffix=".mp4") as tmp:
+        iio.imwrite(tmp, frames, fps=20, codec="libx264", macro_block_size=1)
+
+
+def episode_columns(episodes: list[EpisodeResult]) -> dict[str, list[Any]]:
+    """Returns, speeds and flips of ``episodes``, a list each (the keys of the JSON files)."""
+    return {
+        "returns": [e.ret for e in episodes],
+        "speed": [e.speed for e in episodes],
+        "flipped": [e.flipped for e in episodes],
+    }

@@ -1,0 +1,138 @@
+"""Who acts in an episode: a pixel policy from stacked frames, a state expert, or chance.
+
+Every episode loop of the package (evaluation, collection) drives an actor through the same three
+calls: :meth:`reset` with the first frame of an episode, :meth:`act` for the next action, and
+:meth:`observe` with each new frame. A pixel policy may see its frames through a translator
+(its closed loop across domains) while the env and whoever stores its frames see them raw.
+
+Example:
+    >>> import gymnasium as gym
+    >>> env = gym.make("HalfCheetah-v5")
+    >>> actor = make_actor("random", env)
+    >>> actor.act() in env.action_space
+    True
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+from stable_baselines3.common.base_class import BaseAlgorithm
+
+from style_wrap.errors import DataError
+from style_wrap.hub import resolve_policy
+from style_wrap.rl.expert import StateExpert
+from style_wrap.rl.policies import FrameStacker, frames_stacked, load_policy
+
+__all__ = ["Actor", "ExpertActor", "PixelActor", "RandomActor", "make_actor"]
+
+
+class Actor:
+    """Chooses actions from what it has seen; ``reset``/``observe`` take HWC uint8 frames."""
+
+    def reset(self, frame: np.ndarray) -> None:
+        """The first frame of a new episode."""
+
+    def observe(self, frame: np.ndarray) -> None:
+        """The frame after the last action."""
+
+    def act(self) -> np.ndarray:
+        raise NotImplementedError
+
+
+class RandomActor(Actor):
+    """Samples the env's action space (seed it through ``env.action_space.seed``)."""
+
+    def __init__(self, env: gym.Env):
+        self.space = env.action_space
+
+    def act(self) -> np.ndarray:
+        return self.space.sample()
+
+
+class ExpertActor(Actor):
+    """A state expert, acting from the MuJoCo state of ``env`` (frames are not read)."""
+
+    def __init__(self, expert: StateExpert, env: gym.Env, deterministic: bool = True):
+        self.expert, self.data, self.deterministic = expert, env.unwrapped.data, deterministic
+
+    def act(self) -> np.ndarray:
+        return self.expert.act(self.data.qpos, self.data.qvel, deterministic=self.deterministic)
+
+
+class PixelActor(Actor):
+    """A pixel policy reading its last ``n`` frames stacked as SB3's ``VecFrameStack`` does.
+
+    Args:
+        model: The SB3 model.
+        frame_shape: ``(H, W, 3)`` of the env's frames.
+        translator: A :class:`~style_wrap.translator.Translator` the policy sees frames through.
+        deterministic: Take the mean action (as the policy is evaluated) instead of a sample.
+    """
+
+    def __init__(
+        self,
+        model: BaseAlgorithm,
+        frame_shape: tuple[int, ...],
+        translator: Any = None,
+        deterministic: bool = True,
+    ):
+        self.model, self.translator, self.deterministic = model, translator, deterministic
+        self.stacker = FrameStacker(frames_stacked(model, frame_shape[-1]), frame_shape)
+        if translator is not None:
+            translator.check_frame_shape(tuple(frame_shape), "the env's frames")
+
+    def _seen(self, frame: np.ndarray) -> np.ndarray:
+        return frame if self.translator is None else self.translator(frame[None])[0]
+
+    def reset(self, frame: np.ndarray) -> None:
+        self.stack = self.stacker.reset(self._seen(frame))
+
+    def observe(self, frame: np.ndarray) -> None:
+        self.stack = self.stacker.push(self._seen(frame))
+
+    def act(self) -> np.ndarray:
+        action, _ = self.model.predict(self.stack, deterministic=self.deterministic)
+        return action
+
+
+def make_actor(
+    policy: str | os.PathLike[str],
+    env: gym.Env,
+    frame_shape: tuple[int, ...] | None = None,
+    *,
+    translator: str | os.PathLike[str] | None = None,
+    deterministic: bool = False,
+) -> Actor:
+    """The actor a policy argument names: ``"random"``, a state-expert folder (``expert.zip`` +
+    ``vecnormalize.pkl``, see :func:`style_wrap.rl.expert.train_expert`), or an SB3 pixel policy
+    (a path, or a shipped policy's name). ``translator`` (pixel policies only) is a generator
+    file or shipped name the policy sees each frame through. ``frame_shape`` defaults to the
+    env's observation space.
+    """
+    policy = str(policy)
+    if deterministic and policy == "random":
+        raise DataError("deterministic=True with policy 'random'; expected a policy to act")
+    if translator is not None and (policy == "random" or Path(policy).is_dir()):
+        raise DataError(
+            f"translator {str(translator)!r} with policy {policy!r}: expected a pixel policy "
+            "(.zip), the only actor that reads frames"
+        )
+    if policy == "random":
+        return RandomActor(env)
+    if Path(policy).is_dir():
+        if not hasattr(getattr(env.unwrapped, "data", None), "qpos"):
+            raise DataError(f"state expert {policy!r} needs a MuJoCo env; {env} has no state")
+        return ExpertActor(StateExpert(policy), env, deterministic)
+    model = load_policy(resolve_policy(policy))
+    shape = tuple(frame_shape or env.observation_space.shape or ())
+    seen = None
+    if translator is not None:
+        from style_wrap.translator import Translator
+
+        seen = Translator(translator, device="cpu")
+    return PixelActor(model, shape, seen, deterministic)

@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from stable_baselines3 import PPO
+from stable_baselines3.common.env_util import make_vec_env
+from stable_baselines3.common.vec_env import VecFrameStack
+
+from style_wrap import ConfigError
+from style_wrap.cli import main as cli
+from style_wrap.evaluation.zoo import evaluate_zoo
+
+
+@pytest.fixture
+def two_policies(tmp_path, tiny_policy):
+    other = tmp_path / "other" / "q.zip"
+    venv = VecFrameStack(make_vec_env("StyleWrap/HalfCheetah-v5", 1), 3)
+    PPO("CnnPolicy", venv, n_steps=8, batch_size=8, seed=1, device="cpu").save(other)
+    return [str(tiny_policy), str(other)]
+
+
+def test_zoo_reports_each_policy_and_the_mean_and_minimum(two_policies, tiny_generator, tmp_path):
+    weights = tiny_generator()
+    result = evaluate_zoo(two_policies, weights, episodes=2, max_steps=5, progress=False)
+    assert list(result.ratios) == ["p", "q"]
+    for name, demo in result.demos.items():
+        mean = demo["mean"]
+        assert result.ratios[name] == pytest.approx(mean["restyled_translated"] / mean["standard"])
+        assert all(len(r) == 2 for r in demo["returns"].values())
+    assert result.zoo_ratio_mean == pytest.approx(np.mean(list(result.ratios.values())))
+    assert result.zoo_ratio_min == min(result.ratios.values())
+    out = tmp_path / "zoo.json"
+    args = ["zoo", *two_policies, "--weights", weights, "--episodes", "2", "--max-steps", "5"]
+    assert cli([*args, "--jobs", "1", "--json", str(out)]) == 0
+    document = json.loads(out.read_text())
+    assert document["zoo_ratio_mean"] == pytest.approx(result.zoo_ratio_mean)  # same episodes
+    assert document["zoo_ratio_min"] == pytest.approx(result.zoo_ratio_min)
+    assert set(document["policies"]) == {"p", "q"}
+
+
+def test_zoo_checks_every_file_before_any_episode(two_policies, tiny_generator, tmp_path):
+    weights = tiny_generator()
+    with pytest.raises(ConfigError, match="no policies"):
+        evaluate_zoo([], weights)
+    with pytest.raises(ConfigError, match="missing.zip"):
+        evaluate_zoo([two_policies[0], str(tmp_path / "missing.zip")], weights)
+    with pytest.raises(ConfigError, match="the same file twice"):
+        evaluate_zoo([two_policies[0], two_policies[0]], weights)
+    from style_wrap import WeightsError
+
+    with pytest.raises(WeightsError, match="nope"):
+        evaluate_zoo(two_policies, "nope")
