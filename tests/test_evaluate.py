@@ -66,3 +66,28 @@ def test_eval_states_from_a_collected_dataset(tmp_path):
     np.testing.assert_array_equal(states[1], qpos[15:20])
     with pytest.raises(DataError, match="20 states; expected at least 60"):
         _states(EvalConfig(sequences=3, sequence_length=20, states=str(tmp_path / "d")))
+
+
+def test_floor_presence_tells_a_painted_floor_from_the_truth():
+
+    from style_wrap.envs.states import rollout_states
+    from style_wrap.evaluation.paired import EvalConfig, _floor_presence, _render
+
+    states = rollout_states(1, 8, seed=3, warmup=10).reshape(-1, 9)
+    states[4:, 0] += 100.0  # the last four frames are past the floor's end
+    config = EvalConfig()
+    truth = _render("standard", states, 64)
+    faithful = _floor_presence(config, states, truth)
+    assert faithful["floor_true_fraction"] == 0.5
+    assert faithful["floor_presence_agreement"] == 1.0
+    assert faithful["floor_painted_where_absent"] == 0.0
+    assert faithful["floor_missing_where_present"] == 0.0
+    on_floor = states.copy()
+    on_floor[:, 0] = 0.0
+    painted = _floor_presence(config, states, _render("standard", on_floor, 64))
+    assert painted["floor_painted_where_absent"] == 1.0
+    assert painted["floor_presence_agreement"] == 0.5
+    gone = states.copy()
+    gone[:, 0] = 1e3  # the same poses with no floor anywhere
+    removed = _floor_presence(config, states, _render("standard", gone, 64))
+    assert removed["floor_missing_where_present"] == 1.0

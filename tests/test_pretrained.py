@@ -10,7 +10,7 @@ import pytest
 
 from style_wrap.cli import main as cli
 from style_wrap.envs import body_mask, render_state
-from style_wrap.envs.cheetah import rollout_states
+from style_wrap.envs.states import rollout_states
 from style_wrap.evaluation.demo import CONDITIONS
 from style_wrap.evaluation.metrics import l1
 from style_wrap.hub import (

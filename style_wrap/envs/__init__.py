@@ -10,20 +10,19 @@ from style_wrap.envs.headless import choose_gl_backend
 
 choose_gl_backend()  # before anything imports mujoco
 
-from style_wrap.envs.cheetah import (  # noqa: E402
-    ENV_IDS,
-    CheetahPixelEnv,
-    FrameRenderer,
-    body_mask,
-    is_upside_down,
-    register_envs,
-    render_state,
-)
+from style_wrap.envs.cheetah import ENV_IDS, CheetahPixelEnv, FrameRenderer, register_envs  # noqa: E402
 from style_wrap.envs.mjcf import (  # noqa: E402
     RENDER_PROFILES,
     RenderProfile,
     compile_model,
     style_to_mjcf,
+)
+from style_wrap.envs.states import (  # noqa: E402
+    body_mask,
+    floor_mask,
+    is_upside_down,
+    render_state,
+    rollout_states,
 )
 from style_wrap.envs.styles import (  # noqa: E402
     DOMAINS,
@@ -35,6 +34,8 @@ from style_wrap.envs.styles import (  # noqa: E402
 
 __all__ = [
     "body_mask",
+    "floor_mask",
+    "rollout_states",
     "DOMAINS",
     "ENV_IDS",
     "RENDER_PROFILES",

@@ -1,9 +1,9 @@
-"""The cheetah domains as pixel environments, and rendering of a given physics state.
+"""The cheetah domains as pixel environments.
 
 :class:`CheetahPixelEnv` is gymnasium's HalfCheetah-v5 (same physics, reward, termination and
 ``info``) whose observation is the frame of the tracking camera, HWC uint8. Its look comes from a
-:class:`~style_wrap.envs.styles.Style`. :func:`render_state` draws any (qpos, qvel) in any
-domain: the paired ground truth that evaluation uses.
+:class:`~style_wrap.envs.styles.Style`. :mod:`style_wrap.envs.states` draws any given state in
+any domain (the paired ground truth that evaluation uses).
 
 Example:
     >>> import gymnasium as gym
@@ -37,11 +37,9 @@ from style_wrap.errors import StyleError
 __all__ = [
     "CheetahPixelEnv",
     "FrameRenderer",
-    "render_state",
-    "body_mask",
-    "is_upside_down",
     "ENV_IDS",
     "register_envs",
+    "set_state",
 ]
 
 #: The registered ids and the domain each draws.
@@ -95,8 +93,8 @@ class FrameRenderer:
         self._renderer.update_scene(data, self.camera)
         return self._renderer.render()
 
-    def body_mask(self, data: mujoco.MjData) -> np.ndarray:
-        """Boolean ``(height, width)`` mask of the pixels that show a body (not the floor/sky)."""
+    def _segments(self, data: mujoco.MjData) -> tuple[np.ndarray, np.ndarray]:
+        """Per pixel, the id of the geom drawn there and whether a geom is (MuJoCo segmentation)."""
         self.render(data)  # opens the context if needed
         assert self._renderer is not None
         self._renderer.enable_segmentation_rendering()
@@ -106,7 +104,17 @@ class FrameRenderer:
         finally:
             self._renderer.disable_segmentation_rendering()
         geom = types == mujoco.mjtObj.mjOBJ_GEOM
-        return geom & (self.model.geom_bodyid[np.where(geom, ids, 0)] > 0)
+        return np.where(geom, ids, 0), geom
+
+    def body_mask(self, data: mujoco.MjData) -> np.ndarray:
+        """Boolean ``(height, width)`` mask of the pixels that show a body (not the floor/sky)."""
+        ids, geom = self._segments(data)
+        return geom & (self.model.geom_bodyid[ids] > 0)
+
+    def floor_mask(self, data: mujoco.MjData) -> np.ndarray:
+        """Boolean ``(height, width)`` mask of the pixels that show the floor (world geoms)."""
+        ids, geom = self._segments(data)
+        return geom & (self.model.geom_bodyid[ids] == 0)
 
     def close(self) -> None:
         """Release the GL context."""
@@ -208,7 +216,7 @@ class CheetahPixelEnv(HalfCheetahEnv):
     def render_state(self, qpos: np.ndarray, qvel: np.ndarray | None = None) -> np.ndarray:
         """Draw a physics state in this env's look without disturbing the running episode."""
         data = mujoco.MjData(self.model)
-        _set_state(self.model, data, qpos, qvel)
+        set_state(self.model, data, qpos, qvel)
         assert self._frames is not None
         return self._frames.render(data)
 
@@ -227,7 +235,7 @@ def _sync_positions(model: mujoco.MjModel, data: mujoco.MjData) -> None:
     mujoco.mj_camlight(model, data)
 
 
-def _set_state(model: mujoco.MjModel, data: mujoco.MjData, qpos: Any, qvel: Any) -> None:
+def set_state(model: mujoco.MjModel, data: mujoco.MjData, qpos: Any, qvel: Any) -> None:
     qpos = np.asarray(qpos, dtype=np.float64)
     qvel = np.zeros(model.nv) if qvel is None else np.asarray(qvel, dtype=np.float64)
     if qpos.shape != (model.nq,) or qvel.shape != (model.nv,):
@@ -238,152 +246,6 @@ def _set_state(model: mujoco.MjModel, data: mujoco.MjData, qpos: Any, qvel: Any)
     data.qpos[:] = qpos
     data.qvel[:] = qvel
     mujoco.mj_forward(model, data)
-
-
-class _StateRenderer:
-    def __init__(self, style: Style, width: int, height: int, profile: str, physical: bool):
-        self.model = compile_model(style, physical=physical, profile=profile)
-        self.data = mujoco.MjData(self.model)
-        self.frames = FrameRenderer(self.model, width, height)
-
-
-_state_renderers: dict[tuple[Any, ...], _StateRenderer] = {}
-
-
-def _state_renderer(
-    style: Any, seed: int | None, width: int, height: int, profile: str, physical: bool
-) -> _StateRenderer:
-    resolved = resolve_style(style, seed)
-    key = (
-        resolved,
-        _check_size("width", width),
-        _check_size("height", height),
-        profile,
-        bool(physical),
-    )
-    renderer = _state_renderers.get(key)
-    if renderer is None:
-        renderer = _state_renderers[key] = _StateRenderer(
-            resolved, width, height, profile, physical
-        )
-    return renderer
-
-
-def render_state(
-    style: str | Style | Mapping[str, Any],
-    qpos: Any,
-    qvel: Any = None,
-    *,
-    style_seed: int | None = None,
-    width: int = 64,
-    height: int = 64,
-    render_profile: str = "fast",
-    physical_geometry: bool = False,
-) -> np.ndarray:
-    """Draw one physics state of the cheetah in any domain, as its pixel env would.
-
-    The model and GL context of each (style, size, profile) are built once and reused.
-
-    Example:
-        >>> import numpy as np
-        >>> qpos = np.zeros(9)
-        >>> a, b = render_state("standard", qpos), render_state("restyled", qpos)
-        >>> a.shape, bool(np.abs(a.astype(int) - b).mean() > 10)
-        ((64, 64, 3), True)
-
-    Args:
-        style: A domain name, a ``Style``, or a dict of style fields.
-        qpos: Joint positions, shape ``(9,)`` (rootx first).
-        qvel: Joint velocities, shape ``(9,)``; zeros when omitted (they do not change the frame).
-        style_seed: The seed of a ``randomized`` style.
-        width: Frame width.
-        height: Frame height.
-        render_profile: ``fast`` or ``stock``.
-        physical_geometry: As in :class:`CheetahPixelEnv`.
-
-    Returns:
-        An ``(height, width, 3)`` uint8 frame.
-    """
-    renderer = _state_renderer(style, style_seed, width, height, render_profile, physical_geometry)
-    _set_state(renderer.model, renderer.data, qpos, qvel)
-    return renderer.frames.render(renderer.data)
-
-
-def body_mask(
-    style: str | Style | Mapping[str, Any],
-    qpos: Any,
-    *,
-    style_seed: int | None = None,
-    width: int = 64,
-    height: int = 64,
-    dilate: int = 1,
-) -> np.ndarray:
-    """Pixels of the cheetah's body in a frame of ``qpos``, from MuJoCo's segmentation rendering.
-
-    Example:
-        >>> import numpy as np
-        >>> mask = body_mask("standard", np.zeros(9))
-        >>> mask.shape, mask.dtype, bool(0.005 < mask.mean() < 0.3)
-        ((64, 64), dtype('bool'), True)
-
-    Args:
-        style: A domain name, a ``Style``, or a dict of style fields.
-        qpos: Joint positions, shape ``(9,)``.
-        style_seed: The seed of a ``randomized`` style.
-        width: Frame width.
-        height: Frame height.
-        dilate: Grow the mask by this many pixels (a square neighbourhood), so it covers the
-            anti-aliased edge of the body as well.
-    """
-    renderer = _state_renderer(style, style_seed, width, height, "fast", False)
-    _set_state(renderer.model, renderer.data, qpos, None)
-    mask = renderer.frames.body_mask(renderer.data)
-    for _ in range(dilate):
-        grown = mask.copy()
-        grown[1:] |= mask[:-1]
-        grown[:-1] |= mask[1:]
-        grown[:, 1:] |= grown[:, :-1].copy()
-        grown[:, :-1] |= grown[:, 1:].copy()
-        mask = grown
-    return mask
-
-
-def is_upside_down(pitch: Any) -> Any:
-    """Whether the cheetah lies on its back, from the root's pitch (``qpos[2]``, as in MuJoCo's
-    planar walkers): past 90 degrees. Elementwise for an array of pitches.
-
-    Example:
-        >>> bool(is_upside_down(3.0)), is_upside_down(np.array([0.0, -2.0])).tolist()
-        (True, [False, True])
-    """
-    return np.cos(pitch) < 0
-
-
-def rollout_states(
-    n_sequences: int, length: int, *, seed: int = 0, warmup: int = 0, every: int = 1
-) -> np.ndarray:
-    """``(n_sequences, length, 9)`` qpos from seeded random-action rollouts of the cheetah.
-
-    Sequence ``i`` resets with seed ``seed + i``, skips ``warmup`` steps, then keeps the state
-    after every ``every``-th step.
-
-    Example:
-        >>> rollout_states(2, 3, seed=1, every=5).shape
-        (2, 3, 9)
-    """
-    env = CheetahPixelEnv("standard", width=8, height=8)
-    env.action_space.seed(seed)
-    out = np.zeros((n_sequences, length, env.model.nq))
-    for i in range(n_sequences):
-        env.reset(seed=seed + i)
-        for _ in range(warmup):
-            env.step(env.action_space.sample())
-        for t in range(length):
-            for _ in range(every):
-                env.step(env.action_space.sample())
-            out[i, t] = env.data.qpos
-    env.close()
-    return out
 
 
 def register_envs() -> None:

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from style_wrap.envs.cheetah import render_state, rollout_states
+from style_wrap.envs.states import render_state, rollout_states
 
 __all__ = ["DEFAULT_ROWS", "domain_grid"]
 

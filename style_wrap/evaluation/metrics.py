@@ -20,7 +20,7 @@ import torch
 
 from style_wrap.errors import ObservationError
 
-__all__ = ["l1", "psnr", "ssim", "flicker"]
+__all__ = ["checker_energy", "flicker", "l1", "psnr", "ssim"]
 
 
 def _pair(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -81,3 +81,27 @@ def flicker(frames: np.ndarray) -> float:
     if f.ndim != 4 or len(f) < 2:
         raise ObservationError(f"frames of shape {f.shape}; expected a sequence (T >= 2, H, W, 3)")
     return float(np.abs(np.diff(f.astype(np.float64), axis=0)).mean())
+
+
+def checker_energy(frames: np.ndarray, regions: np.ndarray) -> np.ndarray:
+    """Per frame, the mean absolute Laplacian of its grey levels over a region: high where a
+    textured floor is drawn there, near zero over a plain background.
+
+    Example:
+        >>> plain = np.full((1, 8, 8, 3), 100, np.uint8)
+        >>> checker = plain.copy(); checker[0, ::2, ::2] = 200
+        >>> region = np.ones((1, 8, 8), bool)
+        >>> float(checker_energy(plain, region)[0]), bool(checker_energy(checker, region)[0] > 50)
+        (0.0, True)
+    """
+    grey = np.asarray(frames, np.float64).mean(-1)
+    padded = np.pad(grey, ((0, 0), (1, 1), (1, 1)), mode="edge")
+    laplacian = np.abs(
+        4 * grey
+        - padded[:, :-2, 1:-1]
+        - padded[:, 2:, 1:-1]
+        - padded[:, 1:-1, :-2]
+        - padded[:, 1:-1, 2:]
+    )
+    weights = np.asarray(regions, np.float64)
+    return (laplacian * weights).sum((1, 2)) / np.maximum(weights.sum((1, 2)), 1.0)

@@ -25,10 +25,10 @@ from typing import Any
 import numpy as np
 import torch
 
-from style_wrap.envs import body_mask, render_state
-from style_wrap.envs.cheetah import rollout_states
+from style_wrap.envs import body_mask, floor_mask, render_state
+from style_wrap.envs.states import rollout_states
 from style_wrap.errors import DataError
-from style_wrap.evaluation.metrics import flicker, l1, psnr, ssim
+from style_wrap.evaluation.metrics import checker_energy, flicker, l1, psnr, ssim
 from style_wrap.io import atomic_write_bytes, write_image
 from style_wrap.nets import to_model_input
 from style_wrap.settings import setting
@@ -47,6 +47,7 @@ REQUIRED_KEYS = (
     "flicker_true",
     "pose_error_translated",
     "pose_error_true",
+    "floor_presence_agreement",
 )
 
 
@@ -120,6 +121,7 @@ def evaluate_translator(
     result["flicker_translated"] = float(np.mean([flicker(s) for s in translated.reshape(shape)]))
     result["flicker_true"] = float(np.mean([flicker(s) for s in truth.reshape(shape)]))
     result.update(_pose_probe(config, flat, translated, truth))
+    result.update(_floor_presence(config, flat, translated))
     if policy is not None:
         from style_wrap.evaluation.demo import run_demo
 
@@ -181,6 +183,47 @@ def _pose_probe(
     return result
 
 
+def _floor_presence(config: EvalConfig, flat: np.ndarray, translated: np.ndarray) -> dict[str, Any]:
+    """Whether the translation draws the floor where the truth has one, and only there.
+
+    A frame's floor region is where the floor would show at its pose if the floor reached that
+    far (the camera tracks the body, so it barely moves), minus the body. A checker drawn there
+    has a high :func:`~style_wrap.evaluation.metrics.checker_energy`; the threshold is halfway
+    between the true frames of the same poses on the floor and past its end. Returns the share
+    of frames whose truth has a floor, the share where the translation agrees with the truth,
+    and the shares of floor painted where there is none and missing where there is one
+    (``None`` when no frame of that kind was drawn).
+    """
+    size, target = config.size, config.target
+    on, off = flat.copy(), flat.copy()
+    on[:, 0], off[:, 0] = 0.0, 1e3  # on the floor, and far past its end
+    region = np.stack(
+        [
+            floor_mask(target, q, width=size, height=size)
+            & ~body_mask(target, q, width=size, height=size)
+            for q in on
+        ]
+    )
+    has_floor = np.array([floor_mask(target, q, width=size, height=size).mean() for q in flat])
+    has_floor = has_floor > 0.5 * region.mean((1, 2))
+    reference = [
+        checker_energy(_render(target, states, size), region).mean() for states in (on, off)
+    ]
+    threshold = float(np.mean(reference))
+    drawn = checker_energy(translated, region) > threshold
+
+    def share(x: np.ndarray) -> float | None:
+        return float(x.mean()) if len(x) else None
+
+    return {
+        "floor_true_fraction": float(has_floor.mean()),
+        "floor_presence_agreement": float((drawn == has_floor).mean()),
+        "floor_painted_where_absent": share(drawn[~has_floor]),
+        "floor_missing_where_present": share(~drawn[has_floor]),
+        "floor_energy_threshold": threshold,
+    }
+
+
 def _write_outputs(
     out: Path, result: dict[str, Any], source: np.ndarray, translated: np.ndarray, truth: np.ndarray
 ) -> None:
@@ -206,6 +249,11 @@ def markdown_table(result: dict[str, Any]) -> str:
         f"| pose error (true frames: {result['pose_error_true']:.4f}) | "
         f"{result['pose_error_translated']:.4f} | |"
     )
+    if "floor_presence_agreement" in result:
+        rows.append(
+            f"| floor presence agrees with the truth (frames with a floor: "
+            f"{result['floor_true_fraction']:.2f}) | {result['floor_presence_agreement']:.3f} | |"
+        )
     if "policy" in result:
         p = result["policy"]
         rows.append(
