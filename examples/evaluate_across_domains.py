@@ -1,8 +1,8 @@
 """Evaluate a pixel policy with stable-baselines3's evaluate_policy across the cheetah domains.
 
     python examples/evaluate_across_domains.py \\
-        --policy pretrained/halfcheetah-pixel-policy-r12.zip \\
-        --weights halfcheetah-restyled-to-standard-panel --episodes 3
+        --policy halfcheetah-pixel-policy \\
+        --weights halfcheetah-restyled-to-standard --episodes 3
 
 Defaults are the shipped files. The translator goes directly on the vec env, before frame
 stacking (SB3 adds the image transposition itself when it loads the policy).

@@ -21,7 +21,8 @@ from style_wrap.cli import main as cli
 from style_wrap.nets import to_model_input
 from style_wrap.train.config import TrainConfig
 from style_wrap.train.data import save_frames
-from style_wrap.train.loop import CHECKPOINT, EXPORTS, EXPORTS_DIR, export_run, train
+from style_wrap.train.dist import DistInfo
+from style_wrap.train.loop import CHECKPOINT, EXPORTS, EXPORTS_DIR, _load_domains, export_run, train
 from style_wrap.train.losses import cycle_losses, discriminator_loss
 from style_wrap.train.model import CycleGAN
 from style_wrap.weights import load_generator
@@ -128,6 +129,55 @@ def test_loss_variants_train(changes):
     assert ("idt_A" in losses) == (changes.get("lambda_identity", 0.5) > 0)
     assert ("cycle_A" in losses) == (changes.get("cycle", "detached") != "none")
     assert any(not torch.equal(p, q) for p, q in zip(before, model.d_a.parameters()))
+
+
+def test_floor_phase_reads_each_look_with_its_own_period(tmp_path):
+    from style_wrap.train.logs import RunWriter
+    from style_wrap.train.loop import Run
+    from style_wrap.train.pose import pose_targets
+
+    x = np.linspace(0.0, 60.0, 16)  # the last frames are past the floor's end (40 m)
+    qpos = np.stack([x, *np.zeros((4, 16))], 1)
+    masks = shapes(16, 16, seed=1)
+    for name, scheme in (("a", "A"), ("b", "B")):
+        save_frames(tmp_path / name, paint(masks, scheme), name=scheme, qpos=qpos, qvel=qpos)
+    cfg = TrainConfig(
+        domain_a=str(tmp_path / "a"),
+        domain_b=str(tmp_path / "b"),
+        out=str(tmp_path / "runs"),
+        iters=2,
+        lambda_pose=1.0,
+        pose_steps=2,
+        pose_width=4,
+        floor_period_a=0.5,
+        floor_period_b=1.3,
+        **TINY,
+    )
+    data = _load_domains(cfg)
+    writer = RunWriter(tmp_path / "runs" / "r", cfg, False, CHECKPOINT)
+    run = Run(
+        cfg,
+        tmp_path / "runs" / "r",
+        data,
+        torch.device("cpu"),
+        DistInfo(),
+        writer,
+        (None, None, None),
+    )
+    fit_a, fit_b = (t.numpy() for t in run.fit_poses)
+    score_a, score_b = (t.numpy() for t in run.poses)
+    np.testing.assert_allclose(fit_a, pose_targets(qpos, 0.5))  # A's regressor learns A's floor
+    np.testing.assert_allclose(fit_b, pose_targets(qpos, 1.3))
+    np.testing.assert_allclose(score_a, pose_targets(qpos, 1.3))  # G_AB(a) scored as a B floor
+    np.testing.assert_allclose(score_b, pose_targets(qpos, 0.5))
+    assert fit_a.shape == (16, 4 + 2) and not fit_a[x > 40, -2:].any()  # no floor past its end
+    run_dir = train(cfg.replace(name="floor"))
+    state = torch.load(run_dir / CHECKPOINT, weights_only=True)["model"]
+    assert state["pose_b"]["mean"].shape == (6,)
+    with pytest.raises(ConfigError, match="expected both > 0 with lambda_pose > 0"):
+        cfg.replace(floor_period_b=0.0)
+    with pytest.raises(ConfigError, match="expected both > 0 with lambda_pose > 0"):
+        cfg.replace(lambda_pose=0.0)
 
 
 def test_pose_consistency_option(tmp_path):

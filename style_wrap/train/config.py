@@ -89,6 +89,15 @@ class TrainConfig:
         "scores translated frames against the source's recorded pose (needs frames collected with "
         "their physics state; 0 disables).",
     )
+    floor_period_a: float = setting(
+        0.0,
+        "Checker period (m along x) of domain A's floor; with floor_period_b > 0 the pose term "
+        "also carries the floor's phase and presence (each look read with its own period), so "
+        "a translation must draw the target look's floor where the source's state puts it and "
+        "none past its end (the cheetah: 80 / checker_repeat; 0 disables).",
+    )
+    floor_period_b: float = setting(0.0, "Checker period (m) of domain B's floor (see A's).")
+    floor_extent: float = setting(40.0, "Half-length (m) of the floor along x (gymnasium's: 40).")
     pose_steps: int = setting(2000, "Training steps of each pose regressor (with lambda_pose > 0).")
     pose_width: int = setting(32, "Width of the pose regressors.")
     lambda_policy: float = setting(
@@ -170,7 +179,15 @@ class TrainConfig:
         counts += ("policy_batch", "policy_shift")
         check_at_least(fields_of(self, *counts), 0, prefix="setting ")
         weights = ("lambda_cycle", "lambda_identity", "lambda_gp", "lambda_pose", "lambda_policy")
-        check_at_least(fields_of(self, *weights, "lr"), 0, prefix="setting ")
+        floors = ("floor_period_a", "floor_period_b", "floor_extent")
+        check_at_least(fields_of(self, *weights, *floors, "lr"), 0, prefix="setting ")
+        if (self.floor_period_a > 0) != (self.floor_period_b > 0) or (
+            self.floor_period_a > 0 and self.lambda_pose <= 0
+        ):
+            raise ConfigError(
+                f"settings floor_period_a = {self.floor_period_a}, floor_period_b = "
+                f"{self.floor_period_b}: expected both > 0 with lambda_pose > 0, or both 0"
+            )
         if not 0.0 <= self.ema < 1.0:
             raise ConfigError(f"setting ema = {self.ema!r}; expected 0 <= ema < 1 (0: off)")
         if self.lambda_policy > 0 and not (self.policy and self.policy_expert):

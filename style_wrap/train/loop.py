@@ -214,10 +214,10 @@ class Run:
         self.data = data
         self.names = (data[0].name, data[1].name)
         self.size: tuple[int, int] = tuple(data[0].frames.shape[1:3])  # type: ignore[assignment]
-        use_pose = config.lambda_pose > 0
-        self.poses = [
-            torch.from_numpy(pose_targets(d.qpos)).to(device) if use_pose else None for d in data
-        ]
+        # Each regressor learns its own look (fit), and scores the other look's translations
+        # against the source frames' states read with its look's floor period (score).
+        self.fit_poses = self._pose_targets((config.floor_period_a, config.floor_period_b))
+        self.poses = self._pose_targets((config.floor_period_b, config.floor_period_a))
         self.panel, self.ends, self.labels = policy
         pose_dim = self.poses[0].shape[1] if self.poses[0] is not None else 0
         self.model = CycleGAN(config, self.size, device, dist_info, pose_dim, self.panel)
@@ -231,6 +231,16 @@ class Run:
             self.samplers["policy"] = EpochSampler(
                 len(self.ends), per_step, config.seed + 2, rank, world
             )
+
+    def _pose_targets(self, periods: tuple[float, float]) -> list[torch.Tensor | None]:
+        """Each domain's pose targets, its floor phase read with ``periods`` (A's, B's)."""
+        if self.config.lambda_pose <= 0:
+            return [None, None]
+        extent = self.config.floor_extent
+        return [
+            torch.from_numpy(pose_targets(d.qpos, period, extent)).to(self.device)
+            for d, period in zip(self.data, periods)
+        ]
 
     def load(self, init_states: dict[str, dict[str, Any]]) -> None:
         """Initial weights, then the checkpoint of a resumed run; then the frames go to the
@@ -247,7 +257,7 @@ class Run:
         frames_a = torch.from_numpy(self.data[0].frames).to(self.device)
         frames_b = torch.from_numpy(self.data[1].frames).to(self.device)
         if config.lambda_pose > 0 and not model.pose_fitted:
-            pose_a, pose_b = self.poses
+            pose_a, pose_b = self.fit_poses
             assert pose_a is not None and pose_b is not None
             model.fit_pose_regressors(
                 to_model_input(frames_a), pose_a, to_model_input(frames_b), pose_b

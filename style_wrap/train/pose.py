@@ -29,9 +29,31 @@ from style_wrap.nets import PoseRegressor
 __all__ = ["pose_targets", "fit_pose_regressor"]
 
 
-def pose_targets(qpos: np.ndarray) -> np.ndarray:
-    """The part of ``qpos`` a frame shows: everything but the x position (float32)."""
-    return np.asarray(qpos, np.float32)[..., 1:]
+def pose_targets(
+    qpos: np.ndarray, floor_period: float = 0.0, floor_extent: float = 40.0
+) -> np.ndarray:
+    """The part of ``qpos`` a frame shows (float32): everything but the x position, and with
+    ``floor_period > 0`` the phase of a checker floor under the body.
+
+    The tracking camera hides x itself, but a checker floor of period ``floor_period`` (metres
+    along x) shows it modulo the period: two targets ``p * sin(2 pi x / period)`` and
+    ``p * cos(...)``, where ``p`` is 1 while the body is over the floor (``|x| <=
+    floor_extent``) and 0 past its end. Scored on a translated frame with the *target* look's
+    period, they ask the translation to draw that look's checker where the source frame's state
+    puts it (so the floor moves with the source, frame after frame) and no floor past its end.
+
+    Example:
+        >>> q = np.zeros((2, 9)); q[1, 0] = 50.0
+        >>> pose_targets(q).shape, pose_targets(q, floor_period=1.0)[:, -2:].tolist()
+        ((2, 8), [[0.0, 1.0], [0.0, 0.0]])
+    """
+    q = np.asarray(qpos, np.float32)
+    if floor_period <= 0:
+        return q[..., 1:]
+    x = q[..., :1]
+    present = (np.abs(x) <= floor_extent).astype(np.float32)
+    angle = 2 * np.pi * x / floor_period
+    return np.concatenate([q[..., 1:], present * np.sin(angle), present * np.cos(angle)], -1)
 
 
 def fit_pose_regressor(
