@@ -25,6 +25,13 @@ def run_domains(args: argparse.Namespace) -> None:
     print(f"wrote {args.out}: rows {names}")
 
 
+def _write_json(path: str, document: Any) -> None:
+    """The ``--json`` file of a verb, written atomically."""
+    from style_wrap.io import atomic_write_bytes
+
+    atomic_write_bytes(path, json.dumps(document, indent=2).encode())
+
+
 def _parse_kwargs(pairs: list[str]) -> dict[str, Any]:
     kwargs: dict[str, Any] = {}
     for pair in pairs:
@@ -133,7 +140,6 @@ def run_translate(args: argparse.Namespace) -> None:
 def run_bench(args: argparse.Namespace) -> None:
     import style_wrap  # noqa: F401  (registers the cheetah ids)
     from style_wrap.evaluation.bench import bench_weights, run_bench
-    from style_wrap.io import atomic_write_bytes
 
     if args.threads:
         import torch
@@ -157,7 +163,7 @@ def run_bench(args: argparse.Namespace) -> None:
             f"{r.translate_ms:13.3f} {r.translate_over_env:14.2f} {d['frames_per_s']:9.0f}"
         )
     if args.json:
-        atomic_write_bytes(args.json, json.dumps([r.to_dict() for r in records], indent=2).encode())
+        _write_json(args.json, [r.to_dict() for r in records])
 
 
 def run_demo(args: argparse.Namespace) -> None:
@@ -192,7 +198,6 @@ def run_choose(args: argparse.Namespace) -> None:
 
     import style_wrap  # noqa: F401  (registers the cheetah ids)
     from style_wrap.evaluation.choose import choose_translator
-    from style_wrap.io import atomic_write_bytes
 
     torch.set_num_threads(args.threads)
     records = choose_translator(
@@ -210,7 +215,7 @@ def run_choose(args: argparse.Namespace) -> None:
         print(f"{r['mean']:11.1f}  {np.mean(r['speed']):9.2f}  {flips:7s}  {r['weights']}")
     if args.json:
         document = {"best": records[0]["weights"], "seed": args.seed, "results": records}
-        atomic_write_bytes(args.json, json.dumps(document, indent=2).encode())
+        _write_json(args.json, document)
     print(f"best: {records[0]['weights']}")
 
 
@@ -230,9 +235,7 @@ def run_eval(args: argparse.Namespace) -> None:
     )
     print(markdown_table(result), end="")
     if args.json:
-        from style_wrap.io import atomic_write_bytes
-
-        atomic_write_bytes(args.json, json.dumps(result, indent=2).encode())
+        _write_json(args.json, result)
     if args.out:
         print(f"wrote {args.out}/eval.json, eval.md, grid.png (source | translated | truth)")
 
@@ -242,7 +245,6 @@ def run_zoo(args: argparse.Namespace) -> None:
 
     import style_wrap  # noqa: F401  (registers the cheetah ids)
     from style_wrap.evaluation.zoo import evaluate_zoo, zoo_table
-    from style_wrap.io import atomic_write_bytes
 
     torch.set_num_threads(args.threads)
     result = evaluate_zoo(
@@ -257,4 +259,4 @@ def run_zoo(args: argparse.Namespace) -> None:
     print(zoo_table(result), end="")
     if args.json:
         document = {"weights": str(args.weights), "seed": args.seed, **result.to_dict()}
-        atomic_write_bytes(args.json, json.dumps(document, indent=2).encode())
+        _write_json(args.json, document)

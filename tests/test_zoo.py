@@ -16,6 +16,7 @@ from style_wrap.evaluation.zoo import evaluate_zoo
 @pytest.fixture
 def two_policies(tmp_path, tiny_policy):
     other = tmp_path / "other" / "q.zip"
+    other.parent.mkdir()
     venv = VecFrameStack(make_vec_env("StyleWrap/HalfCheetah-v5", 1), 3)
     PPO("CnnPolicy", venv, n_steps=8, batch_size=8, seed=1, device="cpu").save(other)
     return [str(tiny_policy), str(other)]
