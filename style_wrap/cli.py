@@ -25,11 +25,46 @@ from style_wrap.hub import DEFAULT_TRANSLATOR
 __all__ = ["build_parser", "main"]
 
 
+def count(minimum: int = 1) -> Any:
+    """An argparse ``type``: an integer ``>= minimum``, else an error naming the value.
+
+    Example:
+        >>> count(1)("3")
+        3
+        >>> count(1)("0")
+        Traceback (most recent call last):
+        ...
+        argparse.ArgumentTypeError: 0; expected an integer >= 1
+    """
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"{text!r} is not an integer; expected an integer >= {minimum}"
+            ) from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"{value}; expected an integer >= {minimum}")
+        return value
+
+    parse.__name__ = f"integer >= {minimum}"
+    return parse
+
+
+def counts(text: str) -> tuple[int, ...]:
+    """An argparse ``type``: comma-separated integers >= 1 (``--batches 1,8,64``)."""
+    parts = [count(1)(t.strip()) for t in text.split(",") if t.strip()]
+    if not parts:
+        raise argparse.ArgumentTypeError(f"{text!r}; expected integers >= 1, comma-separated")
+    return tuple(parts)
+
+
 def _add_jobs(p: argparse.ArgumentParser, default: int = 1, said: str = "1") -> None:
     """``--jobs``: the subcommands whose episodes :func:`style_wrap.rl.episodes.run_tasks` runs."""
     p.add_argument(
         "--jobs",
-        type=int,
+        type=count(1),
         default=default,
         help=f"run the episodes in this many processes (same results, sooner; default {said})",
     )
@@ -37,13 +72,16 @@ def _add_jobs(p: argparse.ArgumentParser, default: int = 1, said: str = "1") -> 
 
 def _add_threads(p: argparse.ArgumentParser, default: int = 1) -> None:
     said = "0: torch's default" if default == 0 else str(default)
-    p.add_argument("--threads", type=int, default=default, help=f"CPU threads (default {said})")
+    p.add_argument(
+        "--threads", type=count(0), default=default, help=f"CPU threads (default {said})"
+    )
 
 
 def _add_policy(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--policy",
-        help="SB3 pixel policy .zip, or a shipped policy's name (default: the shipped one)",
+        help="a pixel policy: a shipped one's name (default), a .safetensors policy file, or an "
+        "SB3 .zip you trust (SB3 zips are pickles: loading one can run code)",
     )
 
 
@@ -56,10 +94,15 @@ def _add_demo(sub: Any) -> None:
         help="translator restyled -> standard (default: %(default)s)",
     )
     p.add_argument(
-        "--episodes", type=int, default=10, help="episodes per condition (default: %(default)s)"
+        "--episodes",
+        type=count(1),
+        default=10,
+        help="episodes per condition (default: %(default)s)",
     )
-    p.add_argument("--max-steps", type=int, help="cut episodes at this many steps (default: 1000)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--max-steps", type=count(1), help="cut episodes at this many steps (default: 1000)"
+    )
+    p.add_argument("--seed", type=count(0), default=0)
     p.add_argument("--device", default="auto")
     p.add_argument("--video", default="demo.mp4", help="side-by-side video, or 'none'")
     p.add_argument("--json", help="write returns and ratio_raw / ratio_translated here")
@@ -72,11 +115,14 @@ def _add_choose(sub: Any) -> None:
     p = sub.add_parser("choose", help="rank translator files by the pixel policy's return")
     p.add_argument("weights", nargs="+", help="translator files (restyled -> standard)")
     _add_policy(p)
-    p.add_argument("--episodes", type=int, default=3, help="episodes per translator")
+    p.add_argument("--episodes", type=count(1), default=3, help="episodes per translator")
     p.add_argument(
-        "--seed", type=int, default=100, help="first episode seed; keep apart from the demo's 0"
+        "--seed",
+        type=count(0),
+        default=100,
+        help="first episode seed; keep apart from the demo's 0",
     )
-    p.add_argument("--max-steps", type=int, help="cut episodes at this many steps")
+    p.add_argument("--max-steps", type=count(1), help="cut episodes at this many steps")
     p.add_argument("--device", default="auto")
     p.add_argument("--json", help="write the ranking and the best file here")
     _add_threads(p)
@@ -88,13 +134,19 @@ def _add_zoo(sub: Any) -> None:
     p = sub.add_parser(
         "zoo", help="a translator judged by several pixel policies: each one's ratio, mean, min"
     )
-    p.add_argument("policies", nargs="+", help="SB3 pixel policies of the standard look (.zip)")
+    p.add_argument(
+        "policies",
+        nargs="+",
+        help="pixel policies of the standard look (.safetensors, shipped names, trusted SB3 .zip)",
+    )
     p.add_argument(
         "--weights", default=DEFAULT_TRANSLATOR, help="translator (default: %(default)s)"
     )
-    p.add_argument("--episodes", type=int, default=20, help="episodes per condition and policy")
-    p.add_argument("--seed", type=int, default=700, help="first episode seed (default 700)")
-    p.add_argument("--max-steps", type=int, help="cut episodes at this many steps")
+    p.add_argument(
+        "--episodes", type=count(1), default=20, help="episodes per condition and policy"
+    )
+    p.add_argument("--seed", type=count(0), default=700, help="first episode seed (default 700)")
+    p.add_argument("--max-steps", type=count(1), help="cut episodes at this many steps")
     p.add_argument("--device", default="auto")
     p.add_argument("--json", help="write per-policy results, zoo_ratio_mean, zoo_ratio_min here")
     _add_threads(p)
@@ -109,7 +161,7 @@ def _add_eval(sub: Any) -> None:
     p = sub.add_parser("eval", help="paired fidelity, pose, flicker (and policy) of a translator")
     p.add_argument("--weights", default=DEFAULT_TRANSLATOR)
     p.add_argument("--policy", help="also evaluate this pixel policy through the translator")
-    p.add_argument("--episodes", type=int, default=3, help="policy episodes per condition")
+    p.add_argument("--episodes", type=count(1), default=3, help="policy episodes per condition")
     add_arguments(p, EvalConfig)
     p.add_argument("--device", default="auto")
     p.add_argument("--out", help="folder for eval.json, eval.md and grid.png")
@@ -120,20 +172,35 @@ def _add_eval(sub: Any) -> None:
 def _add_domains(sub: Any) -> None:
     p = sub.add_parser("domains", help="draw the cheetah domains side by side into a PNG")
     p.add_argument("--out", default="domains.png", help="image file to write (default %(default)s)")
-    p.add_argument("--size", type=int, default=128, help="pixels per frame (default %(default)s)")
-    p.add_argument("--poses", type=int, default=4, help="poses per row (default %(default)s)")
+    p.add_argument(
+        "--size", type=count(16), default=128, help="pixels per frame (default %(default)s)"
+    )
+    p.add_argument("--poses", type=count(1), default=4, help="poses per row (default %(default)s)")
     p.set_defaults(func=commands.run_domains)
 
 
 def _add_expert(sub: Any) -> None:
     p = sub.add_parser("expert", help="train a state-based PPO expert (the pixel policy's teacher)")
-    p.add_argument("--out", required=True, help="folder for expert.zip and vecnormalize.pkl")
-    p.add_argument("--steps", type=int, default=250_000, help="environment steps")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--out",
+        required=True,
+        help="folder for expert.safetensors + vecnormalize.npz (pickle-free) and expert.zip",
+    )
+    p.add_argument(
+        "--convert",
+        action="store_true",
+        help="write the pickle-free files of an existing --out folder that holds only SB3's "
+        "expert.zip and vecnormalize.pkl (this unpickles them: trusted folders only)",
+    )
+    p.add_argument("--steps", type=count(1), default=250_000, help="environment steps")
+    p.add_argument("--seed", type=count(0), default=0)
     p.add_argument("--env", default="HalfCheetah-v5", help="gymnasium id with state observations")
     _add_threads(p)
     p.add_argument(
-        "--episodes", type=int, default=5, help="evaluation episodes afterwards (seeds 100+)"
+        "--episodes",
+        type=count(0),
+        default=5,
+        help="evaluation episodes afterwards (seeds 100+; 0: none)",
     )
     p.add_argument("--eval-only", action="store_true", help="evaluate the expert in --out only")
     p.set_defaults(func=commands.run_expert)
@@ -154,16 +221,22 @@ def _add_distill(sub: Any) -> None:
 def _add_collect(sub: Any) -> None:
     p = sub.add_parser("collect", help="store unpaired frames of one domain for training")
     p.add_argument("--env", required=True, help="gymnasium id with image observations")
-    p.add_argument("--frames", type=int, required=True, help="frames to add")
+    p.add_argument("--frames", type=count(1), required=True, help="frames to add")
+    p.add_argument(
+        "--total",
+        action="store_true",
+        help="--frames is the folder's total: add only what is missing (rerun an interrupted "
+        "collection with the same command to complete it)",
+    )
     p.add_argument("--out", required=True, help="dataset folder (created or appended to)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=count(0), default=0)
     p.add_argument(
         "--policy",
         default="random",
         help="'random', an SB3 pixel-policy .zip (or a shipped one's name), or a state-expert "
         "folder (style-wrap expert)",
     )
-    p.add_argument("--every", type=int, default=1, help="keep every K-th step (default 1)")
+    p.add_argument("--every", type=count(1), default=1, help="keep every K-th step (default 1)")
     p.add_argument(
         "--translator",
         help="generator through which the pixel --policy sees the frames (stored frames stay raw)",
@@ -178,14 +251,15 @@ def _add_collect(sub: Any) -> None:
         action="store_true",
         help="the policy takes its mean action instead of a sample (its loop as evaluated)",
     )
-    p.add_argument("--shard-size", type=int, default=1000, help="frames per shard")
+    p.add_argument("--shard-size", type=count(1), default=1000, help="frames per shard")
     p.add_argument("--name", help="domain name stored in the manifest (default: the env id)")
     p.add_argument(
         "--env-kwarg",
         action="append",
         default=[],
         metavar="KEY=VALUE",
-        help="gym.make keyword, repeatable; VALUE is parsed as JSON when it can be",
+        help="gym.make keyword, repeatable; VALUE is a Python or JSON literal (True, false, "
+        "None, 3, 0.5, [1, 2], 'text') or a bare word, taken as a string",
     )
     p.set_defaults(func=commands.run_collect)
 
@@ -219,7 +293,7 @@ def _add_files(sub: Any) -> None:
     p.add_argument("output", help="output file of the same kind")
     p.add_argument("--device", default="auto")
     p.add_argument("--resize", action="store_true", help="resize frames of another size in and out")
-    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--batch-size", type=count(1), default=64, help="frames per forward pass")
     p.set_defaults(func=commands.run_translate)
 
 
@@ -229,11 +303,13 @@ def _add_bench(sub: Any) -> None:
         "--weights", help="default: the shipped translator at 64x64, else a fresh generator"
     )
     p.add_argument("--env", default="StyleWrap/HalfCheetahRestyled-v5")
-    p.add_argument("--size", type=int, default=64, help="frame side (default %(default)s)")
-    p.add_argument("--batches", default="1,8,64", help="comma-separated (default %(default)s)")
-    p.add_argument("--steps", type=int, default=40, help="frames per measurement (roughly)")
-    p.add_argument("--ngf", type=int, default=8, help="width of the fresh generator")
-    p.add_argument("--n-blocks", type=int, default=6, help="blocks of the fresh generator")
+    p.add_argument("--size", type=count(4), default=64, help="frame side (default %(default)s)")
+    p.add_argument(
+        "--batches", type=counts, default=(1, 8, 64), help="comma-separated (default 1,8,64)"
+    )
+    p.add_argument("--steps", type=count(1), default=40, help="frames per measurement (roughly)")
+    p.add_argument("--ngf", type=count(1), default=8, help="width of the fresh generator")
+    p.add_argument("--n-blocks", type=count(0), default=6, help="blocks of the fresh generator")
     _add_threads(p, default=0)
     p.add_argument("--json", help="write the records (a list) here")
     p.set_defaults(func=commands.run_bench)

@@ -3,7 +3,7 @@ into the package (its parser is in :mod:`style_wrap.cli`). Each imports its wing
 command starts fast.
 
 Example:
-    >>> _parse_kwargs(["width=64", "name=a"])
+    >>> parse_kwargs(["width=64", "name=a"])
     {'width': 64, 'name': 'a'}
 """
 
@@ -25,6 +25,14 @@ def run_domains(args: argparse.Namespace) -> None:
     print(f"wrote {args.out}: rows {names}")
 
 
+def _set_threads(threads: int) -> None:
+    """``--threads``: this many torch threads; 0 leaves torch's default."""
+    import torch
+
+    if threads:
+        torch.set_num_threads(threads)
+
+
 def _write_json(path: str, document: Any) -> None:
     """The ``--json`` file of a verb, written atomically."""
     from style_wrap.io import atomic_write_bytes
@@ -32,16 +40,43 @@ def _write_json(path: str, document: Any) -> None:
     atomic_write_bytes(path, json.dumps(document, indent=2).encode())
 
 
-def _parse_kwargs(pairs: list[str]) -> dict[str, Any]:
+_JSON_WORDS = {"true": True, "false": False, "null": None, "none": None}
+
+
+def parse_kwargs(pairs: list[str]) -> dict[str, Any]:
+    """``KEY=VALUE`` flags as keyword arguments: VALUE a Python or JSON literal, or a bare word.
+
+    Example:
+        >>> parse_kwargs(["flag=False", "n=3", "mode=rgb_array", "xs=[1, 2]", "on=true"])
+        {'flag': False, 'n': 3, 'mode': 'rgb_array', 'xs': [1, 2], 'on': True}
+        >>> parse_kwargs(["xs=[1, 2"])
+        Traceback (most recent call last):
+        ...
+        style_wrap.errors.ConfigError: env kwarg 'xs=[1, 2': value '[1, 2' does not parse; ...
+    """
+    import ast
+    import re
+
     kwargs: dict[str, Any] = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
-        if not sep or not key:
-            raise ConfigError(f"env kwarg {pair!r}; expected KEY=VALUE (VALUE parsed as JSON)")
+        if not sep or not key.isidentifier():
+            raise ConfigError(
+                f"env kwarg {pair!r}; expected KEY=VALUE with KEY a Python identifier"
+            )
+        text = value.strip()
+        if text.lower() in _JSON_WORDS:
+            kwargs[key] = _JSON_WORDS[text.lower()]
+            continue
         try:
-            kwargs[key] = json.loads(value)
-        except json.JSONDecodeError:
-            kwargs[key] = value
+            kwargs[key] = ast.literal_eval(text)
+        except (ValueError, SyntaxError, MemoryError, RecursionError):
+            if not re.fullmatch(r"[A-Za-z_][\w.\-/:]*", text):
+                raise ConfigError(
+                    f"env kwarg {pair!r}: value {value!r} does not parse; expected a Python or "
+                    "JSON literal (True, None, 3, 0.5, [1, 2], 'text') or a bare word"
+                ) from None
+            kwargs[key] = text  # a bare word: a string, as a shell user means it
     return kwargs
 
 
@@ -49,19 +84,23 @@ def run_collect(args: argparse.Namespace) -> None:
     import style_wrap  # noqa: F401  (registers the cheetah ids)
     from style_wrap.train.collect import collect
 
+    env_kwargs = parse_kwargs(args.env_kwarg)
+    if env_kwargs:
+        print(f"env kwargs: {env_kwargs!r}")
     manifest = collect(
         args.env,
         args.frames,
         args.out,
         seed=args.seed,
         policy=args.policy,
-        env_kwargs=_parse_kwargs(args.env_kwarg),
+        env_kwargs=env_kwargs,
         every=args.every,
         shard_size=args.shard_size,
         name=args.name,
         translator=args.translator,
         flip_reset=args.flip_reset,
         deterministic=args.deterministic,
+        total=args.total,
     )
     total = sum(s["frames"] for s in manifest["shards"])
     print(
@@ -72,15 +111,19 @@ def run_collect(args: argparse.Namespace) -> None:
 
 def run_expert(args: argparse.Namespace) -> None:
     import numpy as np
-    import torch
 
     from style_wrap.rl.episodes import evaluate_expert
-    from style_wrap.rl.expert import train_expert
+    from style_wrap.rl.expert import EXPERT_FILES, convert_expert, train_expert
 
-    torch.set_num_threads(args.threads)
-    if not args.eval_only:
+    _set_threads(args.threads)
+    if args.convert:
+        convert_expert(args.out)
+        print(f"wrote {', '.join(f'{args.out}/{n}' for n in EXPERT_FILES)}")
+    elif not args.eval_only:
         train_expert(args.out, steps=args.steps, seed=args.seed, env_id=args.env)
-        print(f"wrote {args.out}/expert.zip and {args.out}/vecnormalize.pkl")
+        print(
+            f"wrote {', '.join(f'{args.out}/{n}' for n in EXPERT_FILES)} and {args.out}/expert.zip"
+        )
     if args.episodes:
         returns = evaluate_expert(args.out, args.episodes, seed=100, env_id=args.env)
         shown = ", ".join(f"{r:.0f}" for r in returns)
@@ -88,12 +131,11 @@ def run_expert(args: argparse.Namespace) -> None:
 
 
 def run_distill(args: argparse.Namespace) -> None:
-    import torch
 
     from style_wrap.rl.dagger import DaggerConfig, distill_pixel_policy
     from style_wrap.settings import from_arguments
 
-    torch.set_num_threads(args.threads)
+    _set_threads(args.threads)
     out = distill_pixel_policy(args.expert, args.out, from_arguments(DaggerConfig, args))
     print(f"latest student: {out}/student.zip; best: {out}/best.zip; log: {out}/log.jsonl")
 
@@ -142,11 +184,9 @@ def run_bench(args: argparse.Namespace) -> None:
     from style_wrap.evaluation.bench import bench_weights, run_bench
 
     if args.threads:
-        import torch
-
-        torch.set_num_threads(args.threads)
+        _set_threads(args.threads)
     weights = bench_weights(args.weights, args.ngf, args.n_blocks, args.size)
-    batches = tuple(int(b) for b in args.batches.split(","))
+    batches = tuple(args.batches)
     records = run_bench(
         weights,
         args.env,
@@ -167,14 +207,13 @@ def run_bench(args: argparse.Namespace) -> None:
 
 
 def run_demo(args: argparse.Namespace) -> None:
-    import torch
 
     import style_wrap  # noqa: F401  (registers the cheetah ids)
     from style_wrap.evaluation.demo import run_demo
 
     # One frame at a time gains nothing from more threads, and extra threads fight any other
     # process for the cores (measured: docs/usage.md, "Speed").
-    torch.set_num_threads(args.threads)
+    _set_threads(args.threads)
     video = None if args.video == "none" else args.video
     result = run_demo(
         policy=args.policy,
@@ -194,12 +233,11 @@ def run_demo(args: argparse.Namespace) -> None:
 
 def run_choose(args: argparse.Namespace) -> None:
     import numpy as np
-    import torch
 
     import style_wrap  # noqa: F401  (registers the cheetah ids)
     from style_wrap.evaluation.choose import choose_translator
 
-    torch.set_num_threads(args.threads)
+    _set_threads(args.threads)
     records = choose_translator(
         args.weights,
         policy=args.policy,
@@ -241,12 +279,11 @@ def run_eval(args: argparse.Namespace) -> None:
 
 
 def run_zoo(args: argparse.Namespace) -> None:
-    import torch
 
     import style_wrap  # noqa: F401  (registers the cheetah ids)
     from style_wrap.evaluation.zoo import evaluate_zoo, zoo_table
 
-    torch.set_num_threads(args.threads)
+    _set_threads(args.threads)
     result = evaluate_zoo(
         args.policies,
         args.weights,

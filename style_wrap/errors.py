@@ -21,6 +21,8 @@ __all__ = [
     "DeviceError",
     "DataError",
     "ConfigError",
+    "CheckpointError",
+    "TrainingError",
 ]
 
 
@@ -54,3 +56,11 @@ class DataError(StyleWrapError, ValueError):
 
 class ConfigError(StyleWrapError, ValueError):
     """A training setting or settings file is invalid."""
+
+
+class CheckpointError(StyleWrapError, ValueError):
+    """A training checkpoint is missing, damaged, or not of this run."""
+
+
+class TrainingError(StyleWrapError, RuntimeError):
+    """Training cannot go on (e.g. a loss became NaN or infinite)."""

@@ -1,10 +1,14 @@
 """The one registry of shipped files: each name's kind, file and purpose.
 
 The wheel ships one pair for the cheetah: a translator (restyled -> standard) and a pixel policy
-of the standard look. Every lookup of a shipped file goes through here: a weights argument
-(:func:`resolve_weights`), a policy argument (:func:`resolve_policy`), and what
-:func:`list_pretrained` offers a user to wrap. Files are found through ``importlib.resources``,
-so an installed (non-editable) copy finds them too.
+of the standard look, both safetensors (loading them unpickles nothing). Every lookup of a shipped
+file goes through here: a weights argument (:func:`resolve_weights`), a policy argument
+(:func:`resolve_policy`), and what :func:`list_pretrained` offers a user to wrap. Files are found
+through ``importlib.resources``, so an installed (non-editable) copy finds them too.
+
+A shipped name always means the shipped file, found inside the package: a file of the same name
+in the current folder is not picked up in its place (a warning says so). A path is a path: to use
+a local file of a shipped name, write it as one (``./halfcheetah-pixel-policy.zip``).
 
 Example:
     >>> from style_wrap.hub import SHIPPED, list_pretrained
@@ -17,6 +21,7 @@ Example:
 from __future__ import annotations
 
 import os
+import warnings
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -60,8 +65,9 @@ SHIPPED: dict[str, Shipped] = {
         Shipped(
             "halfcheetah-pixel-policy",
             "policy",
-            "halfcheetah-pixel-policy.zip",
-            "SB3 PPO CnnPolicy on 3 stacked 64x64 standard frames, distilled from a state expert",
+            "halfcheetah-pixel-policy.safetensors",
+            "SB3 PPO CnnPolicy on 3 stacked 64x64 standard frames, distilled from a state expert "
+            "(pickle-free: rebuilt from the file's header)",
         ),
     )
 }
@@ -80,17 +86,40 @@ def list_pretrained(kind: Kind = "translator") -> list[str]:
     return sorted(s.name for s in SHIPPED.values() if s.kind == kind)
 
 
+_SUFFIXES = (".zip", ".safetensors")
+
+
 def _lookup(name: str, kind: Kind) -> Shipped | None:
-    entry = SHIPPED.get(name) or SHIPPED.get(Path(name).stem if name.endswith(".zip") else "")
+    """The shipped entry ``name`` means: a bare name, with or without a file suffix."""
+    if os.sep in name or (os.altsep and os.altsep in name):
+        return None  # a path, never a name
+    stem = name[: -len(Path(name).suffix)] if Path(name).suffix in _SUFFIXES else name
+    entry = SHIPPED.get(name) or SHIPPED.get(stem)
     return entry if entry is not None and entry.kind == kind else None
+
+
+def _shipped_or_path(value: str | os.PathLike[str], kind: Kind) -> Path | None:
+    """The shipped file when ``value`` is a shipped name (saying so if a local file shares the
+    name), else ``None``."""
+    text = os.fspath(value)
+    if isinstance(value, os.PathLike) or _lookup(text, kind) is None:
+        return None
+    path = shipped_file(text, kind)
+    if Path(text).is_file():
+        warnings.warn(
+            f"{text!r} names the shipped {kind} ({path}), which is used; the file of that name "
+            f"in the current folder is not. To use it, pass it as a path: ./{text}",
+            stacklevel=3,
+        )
+    return path
 
 
 def shipped_file(name: str, kind: Kind) -> Path:
     """The file of a shipped ``kind`` called ``name``; :class:`WeightsError` if there is none.
 
     Example:
-        >>> shipped_file("halfcheetah-pixel-policy.zip", "policy").name
-        'halfcheetah-pixel-policy.zip'
+        >>> shipped_file("halfcheetah-pixel-policy", "policy").name
+        'halfcheetah-pixel-policy.safetensors'
         >>> shipped_file("nope", "translator")
         Traceback (most recent call last):
         ...
@@ -108,11 +137,12 @@ def shipped_file(name: str, kind: Kind) -> Path:
 
 def resolve_weights(weights: str | os.PathLike[str]) -> Path:
     """A weights argument as a file path: an existing path, or a shipped translator's name."""
+    shipped_path = _shipped_or_path(weights, "translator")
+    if shipped_path is not None:
+        return shipped_path
     path = Path(weights)
     if path.is_file():
         return path
-    if _lookup(str(weights), "translator") is not None:
-        return shipped_file(str(weights), "translator")
     shipped = ", ".join(list_pretrained()) or "none shipped"
     raise WeightsError(
         f"weights {str(weights)!r} is neither a file nor a shipped model; expected a "
@@ -121,17 +151,16 @@ def resolve_weights(weights: str | os.PathLike[str]) -> Path:
 
 
 def resolve_policy(policy: str | os.PathLike[str] | None = None) -> Path:
-    """A pixel policy argument as a path: as given, a shipped policy's name, or the default.
+    """A pixel policy argument as a path: a shipped policy's name, a path, or the default.
 
     A path that does not exist comes back as it is, for the loader to name in its error.
 
     Example:
-        >>> resolve_policy() == resolve_policy("halfcheetah-pixel-policy.zip")
+        >>> resolve_policy() == resolve_policy("halfcheetah-pixel-policy")
         True
+        >>> resolve_policy("./halfcheetah-pixel-policy.zip").as_posix()
+        'halfcheetah-pixel-policy.zip'
     """
     if policy is None:
         return shipped_file(DEFAULT_POLICY, "policy")
-    path = Path(policy)
-    if path.is_file() or path.parent != Path(".") or _lookup(path.name, "policy") is None:
-        return path
-    return shipped_file(path.name, "policy")
+    return _shipped_or_path(policy, "policy") or Path(policy)

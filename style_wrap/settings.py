@@ -21,13 +21,21 @@ Example:
 from __future__ import annotations
 
 import argparse
+import math
 from collections.abc import Mapping
 from dataclasses import MISSING, field, fields
 from typing import Any
 
 from style_wrap.errors import ConfigError, StyleWrapError
 
-__all__ = ["add_arguments", "check_at_least", "fields_of", "from_arguments", "setting"]
+__all__ = [
+    "add_arguments",
+    "check_at_least",
+    "check_fields",
+    "fields_of",
+    "from_arguments",
+    "setting",
+]
 
 
 def setting(default: Any, doc: str, choices: tuple[str, ...] | None = None) -> Any:
@@ -41,17 +49,65 @@ def check_at_least(
     error: type[StyleWrapError] = ConfigError,
     prefix: str = "",
 ) -> None:
-    """Raise ``error`` naming the first of ``values`` below ``minimum`` (or not a number).
+    """Raise ``error`` naming the first of ``values`` below ``minimum``, non-finite or not a number.
 
     Example:
         >>> check_at_least({"frames": 10, "jobs": 0}, 1)
         Traceback (most recent call last):
         ...
         style_wrap.errors.ConfigError: jobs = 0; expected >= 1
+        >>> check_at_least({"lr": float("nan")}, 0)
+        Traceback (most recent call last):
+        ...
+        style_wrap.errors.ConfigError: lr = nan; expected a finite number >= 0
     """
     for name, value in values.items():
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < minimum:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise error(f"{prefix}{name} = {value!r}; expected a number >= {minimum}")
+        if not math.isfinite(value):
+            raise error(f"{prefix}{name} = {value!r}; expected a finite number >= {minimum}")
+        if value < minimum:
             raise error(f"{prefix}{name} = {value!r}; expected >= {minimum}")
+
+
+def check_fields(
+    owner: Any, error: type[StyleWrapError] = ConfigError, prefix: str = "setting "
+) -> None:
+    """Check a settings dataclass's fields against their defaults' types, choices and finiteness.
+
+    An ``int`` given where a ``float`` is expected becomes that float (frozen classes too); a bool
+    is never a number; every float must be finite (NaN and infinities pass ``< 0`` checks).
+
+    Example:
+        >>> from dataclasses import dataclass
+        >>> @dataclass(frozen=True)
+        ... class Demo:
+        ...     lr: float = setting(0.1, "Step size.")
+        ...     def __post_init__(self):
+        ...         check_fields(self)
+        >>> Demo(lr=float("inf"))
+        Traceback (most recent call last):
+        ...
+        style_wrap.errors.ConfigError: setting lr = inf; expected a finite number
+        >>> Demo(lr=1).lr
+        1.0
+    """
+    for f in fields(owner):
+        value, expected = getattr(owner, f.name), type(f.default)
+        if f.default is MISSING or f.default is None:
+            continue
+        if expected is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+            object.__setattr__(owner, f.name, value)
+        if not isinstance(value, expected) or (
+            expected in (int, float) and isinstance(value, bool)
+        ):
+            raise error(f"{prefix}{f.name} = {value!r}; expected a {expected.__name__}")
+        if expected is float and not math.isfinite(value):
+            raise error(f"{prefix}{f.name} = {value!r}; expected a finite number")
+        choices = f.metadata.get("choices")
+        if choices and value not in choices:
+            raise error(f"{prefix}{f.name} = {value!r}; expected one of {', '.join(choices)}")
 
 
 def fields_of(owner: Any, *names: str) -> dict[str, Any]:

@@ -21,17 +21,18 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors import SafetensorError, safe_open
-from safetensors.torch import save_file
+from safetensors import SafetensorError
+from safetensors.torch import load as load_tensors
+from safetensors.torch import save as save_tensors
 
 from style_wrap.errors import ConfigError, WeightsError
 from style_wrap.hub import resolve_weights
-from style_wrap.io import atomic_path
+from style_wrap.io import atomic_write_bytes, read_safetensors_header
 from style_wrap.nets import GeneratorConfig, ResnetGenerator
 
 __all__ = [
@@ -44,6 +45,7 @@ __all__ = [
 ]
 
 FORMAT = "style_wrap.generator"
+_FLOAT_DTYPES = ("F16", "BF16", "F32", "F64")
 FORMAT_VERSION = 1
 CHANNEL_ORDER = "RGB"
 NORMALIZATION = "x / 127.5 - 1 (uint8 [0, 255] to [-1, 1]; output inverted the same way)"
@@ -121,6 +123,17 @@ class GeneratorSpec:
             ) from None
         if height <= 0 or width <= 0:
             raise WeightsError(f"{source}: frame size {height}x{width}; expected positive sides")
+        multiple = architecture.multiple
+        if height % multiple or width % multiple:
+            raise WeightsError(
+                f"{source}: frame size {height}x{width}; expected sides that are multiples of "
+                f"{multiple} (2 ** n_downsampling), or frames come back at another size"
+            )
+        if (architecture.in_channels, architecture.out_channels) != (3, 3):
+            raise WeightsError(
+                f"{source}: {architecture.in_channels} channels in, {architecture.out_channels} "
+                "out; expected 3 and 3 (RGB frames in, RGB frames out)"
+            )
         extra = {k[len("extra.") :]: v for k, v in meta.items() if k.startswith("extra.")}
         return cls(
             architecture,
@@ -159,18 +172,47 @@ def save_generator(
         .contiguous()
         for k, v in generator.state_dict().items()
     }
-    with atomic_path(path, suffix=".safetensors") as tmp:
-        save_file(tensors, str(tmp), metadata=spec.to_metadata())
+    bad = [k for k, v in tensors.items() if v.is_floating_point() and not torch.isfinite(v).all()]
+    if bad:
+        raise WeightsError(
+            f"generator tensor {bad[0]!r} holds NaN or infinite values; not writing {path} "
+            f"(expected finite weights; {len(bad)} tensors affected)"
+        )
+    atomic_write_bytes(path, save_tensors(tensors, metadata=spec.to_metadata()))
+
+
+def _read_header(path: Path) -> dict[str, Any]:
+    try:
+        return read_safetensors_header(path)
+    except ValueError as err:
+        raise WeightsError(f"{path}: not a readable safetensors file ({err})") from None
 
 
 def read_spec(path: str | os.PathLike[str]) -> GeneratorSpec:
     """Read only the metadata of a generator file (cheap: no tensors are loaded)."""
     path = _existing(path)
-    try:
-        with safe_open(str(path), framework="pt") as f:
-            return GeneratorSpec.from_metadata(f.metadata(), str(path))
-    except SafetensorError as err:
-        raise WeightsError(f"{path}: not a readable safetensors file ({err})") from None
+    return GeneratorSpec.from_metadata(_read_header(path).get("__metadata__"), str(path))
+
+
+def expected_tensors(architecture: GeneratorConfig, count: int | None = None) -> dict[str, tuple]:
+    """Name -> shape of the tensors of ``architecture``, built on the meta device (no memory).
+
+    With ``count`` (the number of tensors a file holds) a count that the architecture cannot have
+    raises :class:`WeightsError` before the network is built, so that a header claiming a million
+    blocks costs nothing.
+    """
+    if count is not None:
+        with torch.device("meta"):
+            sizes = [len(replace(architecture, n_blocks=n).build().state_dict()) for n in (0, 1)]
+        wanted = sizes[0] + architecture.n_blocks * (sizes[1] - sizes[0])
+        if count != wanted:
+            raise WeightsError(
+                f"{count} tensors; expected {wanted} for {architecture}: the header's "
+                "architecture does not match its tensors"
+            )
+    with torch.device("meta"):
+        net = architecture.build()
+    return {k: tuple(v.shape) for k, v in net.state_dict().items()}
 
 
 def load_generator(
@@ -187,31 +229,40 @@ def load_generator(
     Returns:
         The generator (float32) and its :class:`GeneratorSpec`.
     """
-    path = resolve_weights(weights)
-    spec = read_spec(path)
-    generator = spec.architecture.build()
-    expected = generator.state_dict()
+    path = _existing(resolve_weights(weights))
+    header = _read_header(path)
+    spec = GeneratorSpec.from_metadata(header.pop("__metadata__", None), str(path))
     try:
-        with safe_open(str(path), framework="pt") as f:
-            names = set(f.keys())
-            missing, unexpected = sorted(set(expected) - names), sorted(names - set(expected))
-            if missing or unexpected:
-                raise WeightsError(
-                    f"{path}: tensors do not match the architecture {spec.architecture}: "
-                    f"missing {missing[:3]}, unexpected {unexpected[:3]}"
-                )
-            state = {}
-            for name, ref in expected.items():
-                tensor = f.get_tensor(name)
-                if tensor.shape != ref.shape:
-                    raise WeightsError(
-                        f"{path}: tensor {name!r} has shape {tuple(tensor.shape)}; "
-                        f"expected {tuple(ref.shape)} for {spec.architecture}"
-                    )
-                state[name] = tensor.to(ref.dtype)
+        expected = expected_tensors(spec.architecture, len(header))
+    except WeightsError as err:
+        raise WeightsError(f"{path}: {err}") from None
+    names = set(header)
+    missing, unexpected = sorted(set(expected) - names), sorted(names - set(expected))
+    if missing or unexpected:
+        raise WeightsError(
+            f"{path}: tensors do not match the architecture {spec.architecture}: "
+            f"missing {missing[:3]}, unexpected {unexpected[:3]}"
+        )
+    for name, shape in expected.items():
+        if tuple(header[name]["shape"]) != shape:
+            raise WeightsError(
+                f"{path}: tensor {name!r} has shape {tuple(header[name]['shape'])}; "
+                f"expected {shape} for {spec.architecture}"
+            )
+        if header[name]["dtype"] not in _FLOAT_DTYPES:
+            raise WeightsError(
+                f"{path}: tensor {name!r} is {header[name]['dtype']}; expected a floating "
+                f"dtype ({', '.join(_FLOAT_DTYPES)})"
+            )
+    try:  # from the bytes: safetensors' own file opening needs a UTF-8 path
+        state = load_tensors(path.read_bytes())
     except SafetensorError as err:
         raise WeightsError(f"{path}: corrupt safetensors data ({err})") from None
-    generator.load_state_dict(state)
+    for name, tensor in state.items():
+        if not torch.isfinite(tensor).all():
+            raise WeightsError(f"{path}: tensor {name!r} holds NaN or infinite values")
+    generator = spec.architecture.build()
+    generator.load_state_dict({k: v.float() for k, v in state.items()})
     return generator.to(device).eval(), spec
 
 

@@ -14,8 +14,11 @@ os.environ.setdefault("MUJOCO_GL", "egl")
 ROOT = Path(__file__).resolve().parents[1]
 #: Earlier pixel policies of the standard look, kept outside the wheel (research/README.md).
 RESEARCH_POLICIES = {
-    "flipaware": ROOT / "research" / "pretrained" / "halfcheetah-pixel-policy-flipaware.zip",
-    "round10": ROOT / "research" / "pretrained" / "halfcheetah-pixel-policy-round10.zip",
+    "flipaware": ROOT
+    / "research"
+    / "pretrained"
+    / "halfcheetah-pixel-policy-flipaware.safetensors",
+    "round10": ROOT / "research" / "pretrained" / "halfcheetah-pixel-policy-round10.safetensors",
 }
 
 

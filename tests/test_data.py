@@ -9,6 +9,7 @@ import pytest
 from style_wrap import DataError, ObservationError
 from style_wrap.cli import main as cli
 from style_wrap.io import atomic_path
+from style_wrap.rl.policies import PolicyError
 from style_wrap.spaces import image_key
 from style_wrap.train.collect import collect
 from style_wrap.train.data import MANIFEST, load_frames, save_frames
@@ -108,8 +109,8 @@ def test_collect_along_a_state_expert(tmp_path):
     # same seed, same first state; the actions, and so the states after it, differ
     np.testing.assert_array_equal(by_expert.qpos[0], by_random.qpos[0])
     assert not np.allclose(by_expert.qpos[1:], by_random.qpos[1:])
-    (expert / "vecnormalize.pkl").unlink()
-    with pytest.raises(PolicyError, match="no vecnormalize.pkl"):
+    (expert / "vecnormalize.npz").unlink()
+    with pytest.raises(PolicyError, match="no vecnormalize.npz"):
         collect("StyleWrap/HalfCheetah-v5", 2, tmp_path / "x", policy=str(expert), **kwargs)
 
 
@@ -182,7 +183,9 @@ def test_collect_records_each_frames_step_in_its_episode(tmp_path):
     assert data.steps.tolist() == [0, 1, 2, 0, 1, 2, 0]  # an episode is 3 steps, then a reset
     assert data.stack_ends(3).tolist() == [2, 5]  # full stacks never cross a reset
     collect("StyleWrap/HalfCheetah-v5", 3, tmp_path / "sparse", every=2, **kwargs)
-    assert load_frames(tmp_path / "sparse").steps.tolist() == [-1, -1, -1]  # not consecutive
+    sparse = load_frames(tmp_path / "sparse")
+    assert sparse.steps.tolist() == [0, 2, 1]  # kept with every 2 (one reset between)...
+    assert len(sparse.stack_ends(2)) == 0  # ...and never a stack: not consecutive steps
     save_frames(tmp_path / "saved", np.zeros((4, 8, 8, 3), np.uint8), name="saved")
     saved = load_frames(tmp_path / "saved")
     assert saved.steps.tolist() == [-1] * 4 and len(saved.stack_ends(1)) == 0
@@ -200,8 +203,8 @@ def test_collect_with_a_pixel_policy_seeing_through_a_translator(tmp_path):
     assert not np.allclose(raw.qpos[1:], loop.qpos[1:])
     with pytest.raises(DataError, match="expected a pixel policy"):
         collect(env, 2, tmp_path / "x", translator="halfcheetah-restyled-to-standard")
-    with pytest.raises(ObservationError, match="trained on"):
-        small = {**kwargs, "env_kwargs": SMALL}  # 16x16 frames for a 64x64 translator
+    small = {**kwargs, "env_kwargs": SMALL}  # 16x16 frames for a 64x64 policy and translator
+    with pytest.raises(PolicyError, match="reads 64x64 frames; expected 16x16"):
         collect(env, 2, tmp_path / "y", translator="halfcheetah-restyled-to-standard", **small)
 
 

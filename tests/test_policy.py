@@ -169,7 +169,7 @@ def test_expert_cli_trains_then_evaluates(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "wrote" not in out and out.count(",") == 1  # two episode returns
     assert cli(["expert", "--out", str(tmp_path / "none"), "--eval-only"]) == 2
-    assert "no expert.zip" in capsys.readouterr().err
+    assert "none' does not exist" in capsys.readouterr().err
 
 
 class _UpsideDown(gym.Wrapper):

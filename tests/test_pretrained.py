@@ -35,8 +35,8 @@ TRANSLATORS = [
 ]
 POLICIES = [
     DEFAULT_POLICY,
-    str(RESEARCH / "halfcheetah-pixel-policy-round10.zip"),
-    str(RESEARCH / "halfcheetah-pixel-policy-flipaware.zip"),
+    str(RESEARCH / "halfcheetah-pixel-policy-round10.safetensors"),
+    str(RESEARCH / "halfcheetah-pixel-policy-flipaware.safetensors"),
 ]
 
 
@@ -66,15 +66,12 @@ def test_shipped_translators_match_their_metadata():
 
 
 @pytest.mark.parametrize("name", POLICIES)
-def test_shipped_policies_load_with_sb3(name):
-    from stable_baselines3 import PPO
-
-    path = resolve_policy(name)
-    model = PPO.load(path, device="cpu")
-    assert frames_stacked(model) == 3
+def test_shipped_policies_rebuild_as_sb3_ppo(name):
+    model = load_policy(resolve_policy(name))
+    assert type(model).__name__ == "PPO" and frames_stacked(model) == 3
     assert model.observation_space.shape == (9, 64, 64)
     assert model.action_space.shape == (6,)
-    assert type(load_policy(path)).__name__ == "PPO"
+    assert model.policy.features_extractor is model.policy.pi_features_extractor  # still shared
 
 
 @pytest.mark.parametrize("name", TRANSLATORS)

@@ -563,7 +563,7 @@ def test_policy_consistency_needs_its_inputs(cheetah_pair, tmp_path):
     cases = [
         ({"domain_a": str(root / "sparse"), "domain_b": str(root / "sparse")}, "no run of 3"),
         ({"policy": "no-such-policy.zip"}, "no such file and no shipped policy"),
-        ({"policy_expert": str(tmp_path)}, "no expert.zip"),
+        ({"policy_expert": str(tmp_path)}, "no expert.safetensors"),
     ]
     for changes, needle in cases:
         with pytest.raises(ConfigError, match=needle):

@@ -11,6 +11,7 @@ from stable_baselines3.common.vec_env import VecFrameStack
 from style_wrap import ConfigError
 from style_wrap.cli import main as cli
 from style_wrap.evaluation.zoo import evaluate_zoo
+from style_wrap.rl.policies import PolicyError
 
 
 @pytest.fixture
@@ -45,7 +46,7 @@ def test_zoo_checks_every_file_before_any_episode(two_policies, tiny_generator, 
     weights = tiny_generator()
     with pytest.raises(ConfigError, match="no policies"):
         evaluate_zoo([], weights)
-    with pytest.raises(ConfigError, match="missing.zip"):
+    with pytest.raises(PolicyError, match="missing.zip"):
         evaluate_zoo([two_policies[0], str(tmp_path / "missing.zip")], weights)
     with pytest.raises(ConfigError, match="the same file twice"):
         evaluate_zoo([two_policies[0], two_policies[0]], weights)

@@ -15,7 +15,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 export OMP_NUM_THREADS=1 MUJOCO_GL="${MUJOCO_GL:-egl}"
 size=(--env-kwarg width=64 --env-kwarg height=64)
 kept="$here/../pretrained"  # the earlier files this recipe starts from (research/README.md)
-student="$kept/halfcheetah-pixel-policy-flipaware.zip"
+student="$kept/halfcheetah-pixel-policy-flipaware.safetensors"
 
 # 1. Domain B: standard frames of the floor (episodes cut at 150 steps). Domain A: restyled frames
 #    along the expert's gait, every step (--every 1), so consecutive frames stack as the student

@@ -8,7 +8,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 kept="$here/../pretrained"
 export OMP_NUM_THREADS=1 MUJOCO_GL="${MUJOCO_GL:-egl}"
 size=(--env-kwarg width=64 --env-kwarg height=64)
-[ -f expert3/expert.zip ] || cp -r "$here/../zoo/expert3" .
+[ -f expert3/expert.safetensors ] || cp -r "$here/../zoo/expert3" .
 [ -f data/fl-restyled/manifest.json ] || style-wrap collect --env StyleWrap/HalfCheetahRestyled-v5 \
   --frames 6000 --every 2 --seed 61 --policy expert3 --out data/fl-restyled --name restyled "${size[@]}"
 [ -f data/fl-standard/manifest.json ] || style-wrap collect --env StyleWrap/HalfCheetah-v5 \

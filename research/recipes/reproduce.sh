@@ -71,6 +71,6 @@ wait "$distill"
 mkdir -p shipped
 cp runs/restyled-to-standard-ft2/generator_a2b.safetensors shipped/halfcheetah-restyled-to-standard-round10.safetensors
 cp runs/restyled-to-standard-ft2/generator_b2a.safetensors shipped/halfcheetah-standard-to-restyled-round10.safetensors
-cp dagger/best.zip shipped/halfcheetah-pixel-policy-round10.zip
-style-wrap demo --policy shipped/halfcheetah-pixel-policy-round10.zip \
+cp dagger/best.zip shipped/halfcheetah-pixel-policy-round10.safetensors
+style-wrap demo --policy shipped/halfcheetah-pixel-policy-round10.safetensors \
   --weights shipped/halfcheetah-restyled-to-standard-round10.safetensors --episodes 5 --json shipped/demo.json

@@ -11,8 +11,8 @@ export OMP_NUM_THREADS=1 MUJOCO_GL="${MUJOCO_GL:-egl}"
 #    400k steps seed 3 scored 756 +- 624, so it trains for 1M (rl-baselines3-zoo's budget).
 # The expert is committed (research/zoo/expert3/, 1.7 MB): copy it here instead of retraining.
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-[ -f expert3/expert.zip ] || { [ -f "$here/expert3/expert.zip" ] && cp -r "$here/expert3" .; } || true
-[ -f expert3/expert.zip ] || style-wrap expert --out expert3 --steps 1000000 --seed 3 --episodes 5
+[ -f expert3/expert.safetensors ] || { [ -f "$here/expert3/expert.safetensors" ] && cp -r "$here/expert3" .; } || true
+[ -f expert3/expert.safetensors ] || style-wrap expert --out expert3 --steps 1000000 --seed 3 --episodes 5
 
 # 2. A student reading 4 stacked frames (the shipped ones read 3), default augmentation.
 style-wrap distill --expert expert3 --out stack4 --n-stack 4 --seed 3

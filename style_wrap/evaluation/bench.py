@@ -26,6 +26,7 @@ import numpy as np
 import torch
 
 from style_wrap.hub import DEFAULT_TRANSLATOR
+from style_wrap.making import make_env
 from style_wrap.nets import GeneratorConfig
 from style_wrap.weights import GeneratorSpec, save_generator
 from style_wrap.wrappers import StyleTransfer, VectorStyleTransfer
@@ -113,8 +114,8 @@ def _envs(
 ) -> tuple[Any, Any]:
     """The plain env and the wrapped one: single envs at batch 1, sync vector envs above."""
     if batch == 1:
-        plain = gym.make(env_id, **env_kwargs)
-        return plain, StyleTransfer(gym.make(env_id, **env_kwargs), weights, device=device)
+        plain = make_env(env_id, **env_kwargs)
+        return plain, StyleTransfer(make_env(env_id, **env_kwargs), weights, device=device)
     make = lambda: gym.make_vec(env_id, batch, vectorization_mode="sync", **env_kwargs)  # noqa: E731
     return make(), VectorStyleTransfer(make(), weights, device=device)
 

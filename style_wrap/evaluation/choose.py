@@ -17,7 +17,8 @@ import numpy as np
 from style_wrap.errors import WeightsError
 from style_wrap.evaluation.demo import CONDITIONS, episode_columns, run_with_progress
 from style_wrap.hub import resolve_policy, resolve_weights
-from style_wrap.rl.episodes import EpisodeTask
+from style_wrap.rl.episodes import EpisodeTask, check_episode_args
+from style_wrap.rl.policies import check_policy_file
 
 __all__ = ["choose_translator"]
 
@@ -44,9 +45,11 @@ def choose_translator(
     """
     if not weights:
         raise WeightsError("no translator files to choose from; expected one or more")
+    check_episode_args(episodes=episodes, seed=seed, max_steps=max_steps, jobs=jobs, device=device)
     for w in weights:  # every file checked before the first episode, not after an hour
         resolve_weights(w)
     policy_path = resolve_policy(policy)
+    check_policy_file(policy_path)
     env_id = CONDITIONS["restyled_translated"]
     tasks = [
         EpisodeTask(env_id, str(w), seed + i, max_steps, device)

@@ -20,7 +20,8 @@ import numpy as np
 from style_wrap.envs import render_state
 from style_wrap.hub import DEFAULT_TRANSLATOR, resolve_policy, resolve_weights
 from style_wrap.io import atomic_path, atomic_write_bytes
-from style_wrap.rl.episodes import EpisodeResult, EpisodeTask, run_tasks
+from style_wrap.rl.episodes import EpisodeResult, EpisodeTask, check_episode_args, run_tasks
+from style_wrap.rl.policies import check_policy_file
 
 __all__ = ["CONDITIONS", "DemoResult", "episode_columns", "run_demo", "run_with_progress"]
 
@@ -97,7 +98,16 @@ def run_demo(
     in that many worker processes (:func:`style_wrap.rl.episodes.run_tasks`), with the same
     results.
     """
+    check_episode_args(
+        episodes=episodes,
+        seed=seed,
+        max_steps=max_steps,
+        jobs=jobs,
+        device=device,
+        outputs=(video, json_path),
+    )
     policy_path = resolve_policy(policy)
+    check_policy_file(policy_path)
     resolve_weights(weights)  # a missing translator fails now, not after two conditions
     size = {"width": 64, "height": 64}
     tasks = [

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from style_wrap.errors import ObservationError
-from style_wrap.io import atomic_path, write_image
+from style_wrap.errors import ConfigError, ObservationError
+from style_wrap.io import atomic_path, check_output_path, write_image
+from style_wrap.settings import check_at_least
 from style_wrap.translator import Translator
 
 __all__ = ["KINDS", "translate_file"]
@@ -27,6 +29,16 @@ def _kind(path: Path) -> str:
     if kind is None:
         raise ObservationError(f"file {str(path)!r}; expected one of {', '.join(KINDS)}")
     return kind
+
+
+def _read(path: Path, reader: Any, what: str) -> Any:
+    """``reader(path)``; a file the reader cannot decode is an :class:`ObservationError`."""
+    try:
+        return reader(path)
+    except (OSError, ValueError, RuntimeError, EOFError, IndexError) as err:
+        raise ObservationError(
+            f"{path}: not a readable {what} ({type(err).__name__}: {str(err)[:200]})"
+        ) from None
 
 
 def translate_file(
@@ -45,12 +57,27 @@ def translate_file(
         raise ObservationError(f"{target}: expected a {kind} file like {source}")
     if not source.is_file():
         raise ObservationError(f"input file {str(source)!r} does not exist")
+    try:
+        check_output_path(target)
+    except ConfigError as err:
+        raise ObservationError(str(err)) from None
+    check_at_least({"batch_size": batch_size}, 1, ObservationError)
     if kind == "image":
-        frame = iio.imread(source)
+        frame = _read(source, iio.imread, "PNG image")
+        if frame.ndim != 3 or frame.shape[-1] not in (3, 4):
+            raise ObservationError(
+                f"{source}: an image of shape {frame.shape}; expected an RGB (or RGBA) image of "
+                "shape (height, width, 3)"
+            )
         write_image(target, translator(np.ascontiguousarray(frame[..., :3])))
         return 1
     if kind == "array":
-        frames = np.load(source, allow_pickle=False)
+        frames = _read(source, lambda p: np.load(p, allow_pickle=False), ".npy array")
+        if frames.ndim not in (3, 4):
+            raise ObservationError(
+                f"{source}: an array of shape {frames.shape}; expected (H, W, 3) or "
+                "(N, H, W, 3) uint8 frames"
+            )
         out = (
             np.concatenate(
                 [translator(frames[i : i + batch_size]) for i in range(0, len(frames), batch_size)]
@@ -61,9 +88,13 @@ def translate_file(
         with atomic_path(target, suffix=".npy") as tmp:
             np.save(tmp, out)
         return len(out) if frames.ndim == 4 else 1
-    meta = iio.immeta(source)
+    meta = _read(source, iio.immeta, "video")
     fps = float(meta.get("fps", 20))
-    frames = iio.imread(source)
+    frames = _read(source, iio.imread, "video")
+    if frames.ndim != 4 or frames.shape[-1] != 3 or not len(frames):
+        raise ObservationError(
+            f"{source}: video frames of shape {frames.shape}; expected RGB frames"
+        )
     out = np.concatenate(
         [
             translator(np.ascontiguousarray(frames[i : i + batch_size]))

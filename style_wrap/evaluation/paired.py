@@ -31,7 +31,7 @@ from style_wrap.errors import DataError
 from style_wrap.evaluation.metrics import checker_energy, flicker, l1, psnr, ssim
 from style_wrap.io import atomic_write_bytes, write_image
 from style_wrap.nets import to_model_input
-from style_wrap.settings import setting
+from style_wrap.settings import check_at_least, check_fields, fields_of, setting
 from style_wrap.train.pose import fit_pose_regressor, pose_targets
 from style_wrap.translator import Translator
 
@@ -68,6 +68,13 @@ class EvalConfig:
         "A `style-wrap collect` folder whose recorded states to draw "
         "(default: seeded random-action rollouts).",
     )
+
+    def __post_init__(self) -> None:
+        check_fields(self)
+        counts = ("sequences", "probe_states", "probe_steps", "size")
+        check_at_least(fields_of(self, *counts), 1, prefix="setting ")
+        check_at_least(fields_of(self, "sequence_length"), 2, prefix="setting ")
+        check_at_least(fields_of(self, "seed"), 0, prefix="setting ")
 
 
 def _states(config: EvalConfig) -> np.ndarray:

@@ -24,6 +24,8 @@ import numpy as np
 from style_wrap.errors import ConfigError
 from style_wrap.evaluation.demo import DemoResult, run_demo
 from style_wrap.hub import resolve_policy, resolve_weights
+from style_wrap.rl.episodes import check_episode_args
+from style_wrap.rl.policies import check_policy_file
 
 __all__ = ["ZooResult", "evaluate_zoo", "zoo_table"]
 
@@ -75,10 +77,10 @@ def evaluate_zoo(
     ``seed .. seed + episodes - 1``; every file is checked before the first episode."""
     if not policies:
         raise ConfigError("no policies for the zoo; expected one or more pixel policy files")
+    check_episode_args(episodes=episodes, seed=seed, max_steps=max_steps, jobs=jobs, device=device)
     paths = [resolve_policy(p) for p in policies]
     for p in paths:
-        if not Path(p).is_file():
-            raise ConfigError(f"zoo policy {str(p)!r} does not exist; expected an SB3 .zip")
+        check_policy_file(p)
     resolve_weights(weights)
     names = _names(paths)
     if len(set(names)) != len(names):

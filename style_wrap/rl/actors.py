@@ -26,7 +26,7 @@ from stable_baselines3.common.base_class import BaseAlgorithm
 from style_wrap.errors import DataError
 from style_wrap.hub import resolve_policy
 from style_wrap.rl.expert import StateExpert
-from style_wrap.rl.policies import FrameStacker, frames_stacked, load_policy
+from style_wrap.rl.policies import FrameStacker, check_policy_file, frames_stacked
 
 __all__ = ["Actor", "ExpertActor", "PixelActor", "RandomActor", "make_actor"]
 
@@ -108,9 +108,9 @@ def make_actor(
     translator: str | os.PathLike[str] | None = None,
     deterministic: bool = False,
 ) -> Actor:
-    """The actor a policy argument names: ``"random"``, a state-expert folder (``expert.zip`` +
-    ``vecnormalize.pkl``, see :func:`style_wrap.rl.expert.train_expert`), or an SB3 pixel policy
-    (a path, or a shipped policy's name). ``translator`` (pixel policies only) is a generator
+    """The actor a policy argument names: ``"random"``, a state-expert folder (see
+    :func:`style_wrap.rl.expert.train_expert`), or a pixel policy (a shipped policy's name, a
+    ``.safetensors`` policy or an SB3 ``.zip``). ``translator`` (pixel policies only) is a generator
     file or shipped name the policy sees each frame through. ``frame_shape`` defaults to the
     env's observation space.
     """
@@ -120,7 +120,7 @@ def make_actor(
     if translator is not None and (policy == "random" or Path(policy).is_dir()):
         raise DataError(
             f"translator {str(translator)!r} with policy {policy!r}: expected a pixel policy "
-            "(.zip), the only actor that reads frames"
+            "file, the only actor that reads frames"
         )
     if policy == "random":
         return RandomActor(env)
@@ -128,8 +128,8 @@ def make_actor(
         if not hasattr(getattr(env.unwrapped, "data", None), "qpos"):
             raise DataError(f"state expert {policy!r} needs a MuJoCo env; {env} has no state")
         return ExpertActor(StateExpert(policy), env, deterministic)
-    model = load_policy(resolve_policy(policy))
     shape = tuple(frame_shape or env.observation_space.shape or ())
+    model = check_policy_file(resolve_policy(policy), shape[:2] if len(shape) == 3 else None)
     seen = None
     if translator is not None:
         from style_wrap.translator import Translator

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import gymnasium as gym
 import numpy as np
 import torch
 from stable_baselines3 import PPO
@@ -26,10 +25,11 @@ from stable_baselines3.common.base_class import BaseAlgorithm
 from style_wrap import augment
 from style_wrap.envs import is_upside_down
 from style_wrap.io import atomic_path, atomic_write_bytes
+from style_wrap.making import make_env
 from style_wrap.rl.episodes import evaluate_pixel_policy
 from style_wrap.rl.expert import StateExpert
 from style_wrap.rl.policies import FrameStacker, PolicyError, load_policy, save_policy
-from style_wrap.settings import check_at_least, fields_of, setting
+from style_wrap.settings import check_at_least, check_fields, fields_of, setting
 
 __all__ = ["DaggerConfig", "distill_pixel_policy"]
 
@@ -74,10 +74,13 @@ class DaggerConfig:
     eval_episodes: int = setting(5, "Episodes (seeds 1000+) that score each round's student.")
     seed: int = setting(0, "Seeds rollouts, batches and the student's initialisation.")
     env_id: str = setting("StyleWrap/HalfCheetah-v5", "The pixel env of the student's look.")
-    init: str = setting("", "An SB3 pixel policy .zip to start from ('' = fresh).")
+    init: str = setting(
+        "", "A pixel policy file to start from ('' = fresh; an SB3 .zip only if you trust it)."
+    )
     frames_from: str = setting("", "An earlier distillation whose labelled rounds join every fit.")
 
     def __post_init__(self) -> None:
+        check_fields(self, PolicyError, "")
         counts = fields_of(
             self, "rounds", "first_frames", "frames_per_round", "shift", "final_steps"
         )
@@ -86,6 +89,9 @@ class DaggerConfig:
         check_at_least(sizes, 1, PolicyError)
         if not 0 <= self.jitter < 1:
             raise PolicyError(f"jitter = {self.jitter!r}; expected 0 <= jitter < 1")
+        check_at_least(fields_of(self, "lr", "final_lr"), 0, PolicyError)
+        if not 0 < self.beta_decay < 1:
+            raise PolicyError(f"beta_decay = {self.beta_decay!r}; expected 0 < beta_decay < 1")
         if not 0 <= self.blur <= 3:
             raise PolicyError(f"blur = {self.blur!r}; expected 0 <= blur <= 3 (pixels)")
 
@@ -94,7 +100,7 @@ def _student(config: DaggerConfig, device: str) -> BaseAlgorithm:
     from stable_baselines3.common.vec_env import DummyVecEnv, VecFrameStack
 
     venv = VecFrameStack(
-        DummyVecEnv([lambda: gym.make(config.env_id, width=config.size, height=config.size)]),
+        DummyVecEnv([lambda: make_env(config.env_id, width=config.size, height=config.size)]),
         config.n_stack,
     )
     return PPO("CnnPolicy", venv, seed=config.seed, device=device, verbose=0)
@@ -196,7 +202,7 @@ class _Distillation:
         self.rounds_done = len(done)
         self.best = max((r["student_mean"] for r in self.log), default=-np.inf)
         self.optimizer = torch.optim.Adam(self.student.policy.parameters(), lr=config.lr)
-        self.env = gym.make(config.env_id, width=config.size, height=config.size)
+        self.env = make_env(config.env_id, width=config.size, height=config.size)
         self.frames = [np.load(p)["frames"] for p in [*borrowed, *done]]
         self.actions = [np.load(p)["actions"] for p in [*borrowed, *done]]
 

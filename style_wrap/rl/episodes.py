@@ -26,6 +26,7 @@ import gymnasium as gym
 import numpy as np
 
 from style_wrap.envs import is_upside_down
+from style_wrap.making import make_env
 from style_wrap.rl.actors import Actor, ExpertActor, PixelActor
 from style_wrap.rl.expert import StateExpert
 from style_wrap.rl.policies import load_policy
@@ -33,6 +34,7 @@ from style_wrap.settings import check_at_least
 from style_wrap.wrappers import StyleTransfer
 
 __all__ = [
+    "check_episode_args",
     "EpisodeResult",
     "EpisodeTask",
     "evaluate_expert",
@@ -84,7 +86,7 @@ def evaluate_pixel_policy(
     env_kwargs: dict[str, Any] | None = None,
 ) -> list[float]:
     """Returns of an SB3 pixel policy (mean actions) on fresh episodes of ``env_id``."""
-    env = gym.make(env_id, **(env_kwargs or {}))
+    env = make_env(env_id, **(env_kwargs or {}))
     try:
         actor = PixelActor(model, env.observation_space.shape)
         return run_episodes(actor, env, episodes, seed=seed)
@@ -96,7 +98,7 @@ def evaluate_expert(
     folder: str | os.PathLike[str], episodes: int, seed: int = 0, env_id: str = "HalfCheetah-v5"
 ) -> list[float]:
     """Returns of a state expert (deterministic actions) on episodes seeded ``seed + i``."""
-    env = gym.make(env_id)
+    env = make_env(env_id)
     try:
         return run_episodes(ExpertActor(StateExpert(folder), env), env, episodes, seed=seed)
     finally:
@@ -160,7 +162,7 @@ class _Runner:
     def env(self, task: EpisodeTask) -> gym.Env:
         key = (task.env_id, task.weights, task.device)
         if key not in self.envs:
-            env = gym.make(task.env_id, width=64, height=64)
+            env = make_env(task.env_id, width=64, height=64)
             if task.weights is not None:
                 env = StyleTransfer(env, task.weights, device=task.device)
             self.envs[key] = env
@@ -205,6 +207,36 @@ def _init_worker(policy: str, threads: int) -> None:
 def _run_in_worker(task: EpisodeTask) -> EpisodeResult:
     assert _worker is not None, "worker not initialised"
     return _worker.run(task, None)
+
+
+def check_episode_args(
+    *,
+    episodes: int,
+    seed: int,
+    max_steps: int | None = None,
+    jobs: int = 1,
+    device: str = "auto",
+    outputs: Sequence[str | os.PathLike[str] | None] = (),
+) -> None:
+    """Check what an episode-running command was given, before its first episode.
+
+    Example:
+        >>> check_episode_args(episodes=0, seed=0)
+        Traceback (most recent call last):
+        ...
+        style_wrap.errors.ConfigError: episodes = 0; expected >= 1
+    """
+    from style_wrap.devices import resolve_device
+    from style_wrap.io import check_output_path
+
+    check_at_least({"episodes": episodes, "jobs": jobs}, 1)
+    check_at_least({"seed": seed}, 0)
+    if max_steps is not None:
+        check_at_least({"max_steps": max_steps}, 1)
+    resolve_device(device)  # a missing GPU fails now, not after two conditions
+    for out in outputs:
+        if out is not None:
+            check_output_path(out)
 
 
 def run_tasks(

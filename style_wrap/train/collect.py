@@ -28,6 +28,7 @@ import numpy as np
 
 from style_wrap.envs import is_upside_down
 from style_wrap.errors import DataError
+from style_wrap.making import make_env
 from style_wrap.rl.actors import make_actor
 from style_wrap.settings import check_at_least
 from style_wrap.spaces import image_key, image_space
@@ -51,13 +52,14 @@ def collect(
     translator: str | None = None,
     flip_reset: bool = False,
     deterministic: bool = False,
+    total: bool = False,
 ) -> dict[str, Any]:
     """Roll out ``env_id`` and store ``frames`` observations (every ``every``-th step) in ``out``.
 
     Args:
         env_id: Any gymnasium id whose observation is an HWC uint8 image or a dict with
             ``"pixels"``.
-        frames: How many frames to add.
+        frames: How many frames to add (with ``total``: how many the folder should hold).
         out: The dataset folder (created, or appended to).
         seed: Seeds the env resets and the action sampling.
         policy: ``"random"``, an SB3 pixel policy (a file or a shipped name), or a state-expert
@@ -74,6 +76,8 @@ def collect(
         deterministic: The policy takes its mean action instead of a sample (the loop it is
             evaluated in; a behaviour-cloned student's sampled loop stumbles). An error with
             ``policy="random"``.
+        total: ``frames`` is the folder's total: only what is missing is added, so rerunning an
+            interrupted collection with the same command completes it.
 
     Returns:
         The manifest after this collection.
@@ -81,11 +85,15 @@ def collect(
     check_at_least({"frames": frames, "every": every, "shard_size": shard_size}, 1, DataError)
     out = Path(out)
     env_kwargs = dict(env_kwargs or {})
-    env = gym.make(env_id, **env_kwargs)
+    env = make_env(env_id, **env_kwargs)
     try:
         key = image_key(env.observation_space)
         shape = image_space(env.observation_space).shape
         manifest = open_manifest(out, env_id, env_kwargs, list(shape), name)
+        if total:
+            frames -= sum(s["frames"] for s in manifest["shards"])
+            if frames <= 0:
+                return manifest
         actor = make_actor(policy, env, shape, translator=translator, deterministic=deterministic)
         _check_state(env, env_id, out, manifest, flip_reset)
         rng = np.random.default_rng([seed, len(manifest["shards"])])
@@ -162,7 +170,7 @@ class _Recorder:
         added, step, episode_step = 0, 0, 0
         while added < frames:
             if step % every == 0:
-                self._keep(obs, episode_step if every == 1 else -1)
+                self._keep(obs, episode_step)
                 added += 1
                 bar.update(1)
                 if len(self.buffer["frames"]) == self.shard_size or added == frames:

@@ -26,7 +26,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from style_wrap.errors import ConfigError
-from style_wrap.settings import add_arguments, check_at_least, fields_of, from_arguments, setting
+from style_wrap.settings import (
+    add_arguments,
+    check_at_least,
+    check_fields,
+    fields_of,
+    from_arguments,
+    setting,
+)
 
 if TYPE_CHECKING:
     from style_wrap.nets import GeneratorConfig
@@ -110,7 +117,8 @@ class TrainConfig:
     )
     policy: str = setting(
         "",
-        "SB3 pixel policy of domain B (a .zip, or a shipped policy file name) whose actions the "
+        "Pixel policy of domain B (a shipped name, a .safetensors policy, or an SB3 .zip you "
+        "trust: a zip can run code) whose actions the "
         "policy-consistency loss reads; it is frozen. Several, comma-separated, judge together "
         "(the loss is the mean of theirs), so the translation serves more than one policy.",
     )
@@ -162,17 +170,7 @@ class TrainConfig:
     progress: bool = setting(True, "Show a progress bar.")
 
     def __post_init__(self) -> None:
-        for f in fields(self):
-            value, choices = getattr(self, f.name), f.metadata["choices"]
-            expected = type(f.default)
-            if expected is float and isinstance(value, int) and not isinstance(value, bool):
-                object.__setattr__(self, f.name, float(value))
-            elif not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
-                raise ConfigError(f"setting {f.name} = {value!r}; expected a {expected.__name__}")
-            if choices and value not in choices:
-                raise ConfigError(
-                    f"setting {f.name} = {value!r}; expected one of {', '.join(choices)}"
-                )
+        check_fields(self)
         positive = ("iters", "batch_size", "ngf", "ndf", "checkpoint_every", "log_every")
         check_at_least(fields_of(self, *positive, "pose_steps", "pose_width"), 1, prefix="setting ")
         counts = ("n_blocks", "d_layers", "pool_size", "sample_every", "export_every", "threads")

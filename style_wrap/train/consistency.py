@@ -41,14 +41,14 @@ def resolve_policy_path(name: str) -> Path:
     """A pixel-policy path: a file as given, else a shipped policy's file name.
 
     Example:
-        >>> resolve_policy_path("halfcheetah-pixel-policy.zip").name
-        'halfcheetah-pixel-policy.zip'
+        >>> resolve_policy_path("halfcheetah-pixel-policy").name
+        'halfcheetah-pixel-policy.safetensors'
     """
     path = resolve_policy(name)
     if not path.is_file():
         raise ConfigError(
             f"setting policy = {name!r}: no such file and no shipped policy of that name; "
-            "expected an SB3 .zip of a pixel policy for domain B"
+            "expected a pixel policy file (.safetensors, or an SB3 .zip you trust) for domain B"
         )
     return path
 

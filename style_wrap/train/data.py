@@ -22,7 +22,9 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -57,7 +59,7 @@ class FrameData:
     manifest: dict[str, Any]
     steps: np.ndarray | None = None
     """Each frame's step in its episode (int64), ``-1`` where unknown (frames saved as they are,
-    or collected before steps were recorded, or with ``every > 1``)."""
+    or collected before steps were recorded)."""
 
     def __len__(self) -> int:
         return len(self.frames)
@@ -87,25 +89,76 @@ class FrameData:
         return np.flatnonzero(ok)
 
 
+_SHARD = re.compile(r"shard-\d{5,}\.npz")
+
+
 def read_manifest(folder: str | os.PathLike[str]) -> dict[str, Any]:
-    """The manifest of a dataset folder; :class:`DataError` if it is missing or unreadable."""
+    """The manifest of a dataset folder, checked; :class:`DataError` naming what is wrong."""
     path = Path(folder) / MANIFEST
     if not path.is_file():
         raise DataError(f"{folder}: no {MANIFEST}; expected a folder made by `style-wrap collect`")
     try:
-        manifest = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError) as err:
+        manifest = json.loads(path.read_bytes().decode("utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
         raise DataError(f"{path}: unreadable manifest ({err})") from None
+    _check_manifest(manifest, path)
+    return manifest
+
+
+def _is_int(value: Any, minimum: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= minimum
+
+
+def _check_manifest(manifest: Any, path: Path) -> None:
+    """Every field a reader uses, of the type and range it needs."""
+    if not isinstance(manifest, dict):
+        raise DataError(f"{path}: a JSON {type(manifest).__name__}; expected an object")
     if manifest.get("format") != FORMAT:
         raise DataError(f"{path}: format {manifest.get('format')!r}; expected {FORMAT!r}")
-    return manifest
+    shape = manifest.get("frame_shape")
+    if (
+        not (isinstance(shape, list) and len(shape) == 3 and all(_is_int(n, 1) for n in shape))
+        or shape[2] != 3
+    ):
+        raise DataError(f"{path}: frame_shape {shape!r}; expected [height, width, 3]")
+    if not isinstance(manifest.get("has_state"), bool):
+        raise DataError(f"{path}: has_state {manifest.get('has_state')!r}; expected true or false")
+    shards = manifest.get("shards")
+    if not isinstance(shards, list):
+        raise DataError(f"{path}: shards {shards!r}; expected a list of shard entries")
+    for i, shard in enumerate(shards):
+        if not isinstance(shard, dict):
+            raise DataError(f"{path}: shards[{i}] = {shard!r}; expected an object")
+        file = shard.get("file")
+        if not (isinstance(file, str) and _SHARD.fullmatch(file)):
+            raise DataError(
+                f"{path}: shards[{i}].file = {file!r}; expected a shard file name in the "
+                "folder (shard-NNNNN.npz)"
+            )
+        if not _is_int(shard.get("frames"), 1):
+            raise DataError(
+                f"{path}: shards[{i}].frames = {shard.get('frames')!r}; expected an integer >= 1"
+            )
+
+
+def _tidy(out: Path, manifest: dict[str, Any]) -> None:
+    """Remove what a killed collection left: temporary files, and shards the manifest does not
+    list (written, but killed before they were listed)."""
+    listed = {s["file"] for s in manifest["shards"]}
+    for p in out.iterdir():
+        stale = p.name.startswith((".shard-", f".{MANIFEST}."))
+        if stale or (_SHARD.fullmatch(p.name) and p.name not in listed):
+            p.unlink()
 
 
 def open_manifest(
     out: Path, env_id: str, env_kwargs: dict[str, Any], shape: list[int], name: str | None
 ) -> dict[str, Any]:
+    if out.exists() and not out.is_dir():
+        raise DataError(f"{out}: is a file; expected a dataset folder (new or made by collect)")
     if (out / MANIFEST).exists():
         manifest = read_manifest(out)
+        _tidy(out, manifest)
         if manifest["frame_shape"] != shape:
             raise DataError(
                 f"{out}: holds frames of shape {manifest['frame_shape']}; new frames have {shape}. "
@@ -210,26 +263,9 @@ def load_frames(folder: str | os.PathLike[str]) -> FrameData:
     shape = tuple(manifest["frame_shape"])
     parts: dict[str, list[np.ndarray]] = {"frames": [], "qpos": [], "qvel": [], "steps": []}
     for shard in manifest["shards"]:
-        path = folder / shard["file"]
-        try:
-            with np.load(path) as z:
-                arrays = {k: z[k] for k in z.files}
-        except (OSError, ValueError, zipfile.BadZipFile, EOFError) as err:
-            raise DataError(f"{path}: corrupt or missing shard ({err})") from None
-        frames = arrays.get("frames")
-        if frames is None or frames.dtype != np.uint8 or frames.shape[1:] != shape:
-            got = None if frames is None else (frames.dtype, frames.shape[1:])
-            raise DataError(f"{path}: frames {got}; expected uint8 frames of shape {shape}")
-        if len(frames) != shard["frames"]:
-            raise DataError(f"{path}: {len(frames)} frames; the manifest says {shard['frames']}")
-        parts["frames"].append(frames)
-        steps = arrays.get("steps")
-        if steps is None or steps.shape != (len(frames),):
-            steps = np.full(len(frames), -1, np.int64)  # unknown: never part of a stack
-        parts["steps"].append(steps.astype(np.int64))
-        if manifest["has_state"]:
-            parts["qpos"].append(arrays["qpos"])
-            parts["qvel"].append(arrays["qvel"])
+        arrays = _read_shard(folder / shard["file"], shard, shape, manifest["has_state"])
+        for k, v in arrays.items():
+            parts[k].append(v)
     state = manifest["has_state"]
     return FrameData(
         np.concatenate(parts["frames"]),
@@ -238,3 +274,38 @@ def load_frames(folder: str | os.PathLike[str]) -> FrameData:
         manifest,
         np.concatenate(parts["steps"]),
     )
+
+
+def _read_shard(
+    path: Path, shard: dict[str, Any], shape: tuple[int, ...], has_state: bool
+) -> dict[str, np.ndarray]:
+    """One shard's arrays, checked against its manifest entry (no pickles are read)."""
+    try:
+        z = np.load(path, allow_pickle=False)
+        if not isinstance(z, np.lib.npyio.NpzFile):
+            raise DataError(f"{path}: a single array; expected an .npz shard")
+        with z:
+            arrays = {k: z[k] for k in z.files}
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError, zlib.error) as err:
+        raise DataError(f"{path}: corrupt or missing shard ({err})") from None
+    frames = arrays.get("frames")
+    if frames is None or frames.dtype != np.uint8 or frames.shape[1:] != shape:
+        got = None if frames is None else (frames.dtype, frames.shape[1:])
+        raise DataError(f"{path}: frames {got}; expected uint8 frames of shape {shape}")
+    n = len(frames)
+    if n != shard["frames"]:
+        raise DataError(f"{path}: {n} frames; the manifest says {shard['frames']}")
+    steps = arrays.get("steps")
+    if steps is None or steps.shape != (n,) or steps.dtype.kind not in "iu":
+        steps = np.full(n, -1, np.int64)  # unknown: never part of a stack
+    out = {"frames": frames, "steps": steps.astype(np.int64)}
+    if has_state:
+        for key in ("qpos", "qvel"):
+            value = arrays.get(key)
+            if value is None or value.ndim != 2 or len(value) != n or value.dtype.kind != "f":
+                got = None if value is None else (value.dtype, value.shape)
+                raise DataError(f"{path}: {key} {got}; expected {n} rows of floats (has_state)")
+            if not np.isfinite(value).all():
+                raise DataError(f"{path}: {key} holds NaN or infinite values; expected a state")
+            out[key] = value
+    return out

@@ -18,6 +18,7 @@ Example:
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +40,10 @@ class RunWriter:
         if not enabled:
             return
         run_dir.mkdir(parents=True, exist_ok=True)
+        folder = (run_dir / checkpoint_name).parent
+        if folder.is_dir():  # temporary files of a write that a kill interrupted
+            for stale in folder.glob(".*.pt"):
+                stale.unlink()
         atomic_write_bytes(run_dir / "config.toml", dump_toml(config).encode())
         try:
             from torch.utils.tensorboard import SummaryWriter
@@ -77,11 +82,14 @@ class RunWriter:
             self.tb.add_image("samples/input_translated_cycle", grid, step, dataformats="HWC")
 
     def checkpoint(self, state: dict[str, Any]) -> None:
+        """Write the checkpoint atomically; the one it replaces is kept as ``previous.pt``."""
         if not self.enabled:
             return
         path = self.run_dir / self.checkpoint_name
         with atomic_path(path, suffix=".pt") as tmp:
             torch.save(state, tmp)
+            if path.is_file():
+                os.replace(path, path.with_name("previous.pt"))
 
     def close(self) -> None:
         if self.tb is not None:

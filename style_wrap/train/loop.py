@@ -11,6 +11,7 @@ across processes before every optimizer step (:mod:`style_wrap.train.dist`). Onl
 from __future__ import annotations
 
 import contextlib
+import math
 import signal
 import time
 import warnings
@@ -21,13 +22,22 @@ import torch
 import torch.distributed as dist
 
 from style_wrap.devices import resolve_device
-from style_wrap.errors import ConfigError, DataError
+from style_wrap.errors import CheckpointError, ConfigError, DataError, TrainingError
 from style_wrap.nets import GeneratorConfig, to_model_input
 from style_wrap.train.config import TrainConfig, default_run_name, load_toml
 from style_wrap.train.consistency import PolicyPanel, expert_labels, policy_panel
 from style_wrap.train.data import FrameData, load_frames
 from style_wrap.train.dist import DistInfo, any_rank, check_in_sync
-from style_wrap.train.export import CHECKPOINT, EXPORTS, EXPORTS_DIR, export_generators, export_run
+from style_wrap.train.export import (
+    CHECKPOINT,
+    EXPORTS,
+    EXPORTS_DIR,
+    PREVIOUS,
+    checkpoint_step,
+    export_generators,
+    export_run,
+    read_checkpoint,
+)
 from style_wrap.train.logs import RunWriter
 from style_wrap.train.model import CycleGAN
 from style_wrap.train.pose import pose_targets
@@ -84,12 +94,27 @@ def _load_domains(config: TrainConfig) -> tuple[FrameData, FrameData]:
 
 
 def _find_run(config: TrainConfig) -> Path | None:
+    """The run ``--name`` names, else the newest run in ``--out`` that has a checkpoint (a start
+    that failed before its first checkpoint is not a run to resume)."""
     out = Path(config.out)
     if config.name:
         run = out / config.name
         return run if (run / "config.toml").is_file() else None
-    runs = [p for p in out.glob("*") if (p / "config.toml").is_file()] if out.is_dir() else []
-    return max(runs, key=lambda p: (p / "config.toml").stat().st_mtime) if runs else None
+    runs = [
+        p
+        for p in (out.glob("*") if out.is_dir() else [])
+        if (p / "config.toml").is_file() and any((p / c).is_file() for c in (CHECKPOINT, PREVIOUS))
+    ]
+    if not runs:
+        return None
+    newest = max(
+        runs,
+        key=lambda p: max(
+            (p / c).stat().st_mtime for c in (CHECKPOINT, PREVIOUS) if (p / c).is_file()
+        ),
+    )
+    print(f"style-wrap train: resuming the newest run with a checkpoint, {newest}")
+    return newest
 
 
 def _resolve_resume(config: TrainConfig, given: set[str]) -> tuple[TrainConfig, Path]:
@@ -98,9 +123,12 @@ def _resolve_resume(config: TrainConfig, given: set[str]) -> tuple[TrainConfig, 
         where = Path(config.out) / config.name if config.name else Path(config.out)
         raise ConfigError(
             f"--resume: no run to resume in {str(where)!r}; expected a run folder "
-            "with config.toml (start without --resume)"
+            "with config.toml and a checkpoint (start without --resume)"
         )
-    saved = TrainConfig(**load_toml(run / "config.toml"))
+    try:
+        saved = TrainConfig(**load_toml(run / "config.toml"))
+    except TypeError as err:
+        raise ConfigError(f"{run / 'config.toml'}: not a run's settings ({err})") from None
     changed = sorted(k for k in given - RESUMABLE if getattr(config, k) != getattr(saved, k))
     if changed:
         raise ConfigError(
@@ -175,9 +203,18 @@ def train(config: TrainConfig, given: set[str] | None = None) -> Path:
             dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
     h, w = data_a.frames.shape[1:3]
     policy = _policy_consistency(config, data_a, (h, w), device)  # bad settings leave no folder
+    try:  # the model is built before the folder is made: settings it cannot take leave none
+        run = Run(config, run_dir, (data_a, data_b), device, dist_info, None, policy)
+    except (RuntimeError, ValueError) as err:
+        if isinstance(err, ConfigError):
+            raise
+        raise ConfigError(
+            f"the settings do not build a model for {h}x{w} frames ({err}); check ngf, ndf, "
+            "n_blocks and d_layers"
+        ) from None
     writer = RunWriter(run_dir, config, dist_info.is_main, CHECKPOINT)
+    run.writer = writer
     try:
-        run = Run(config, run_dir, (data_a, data_b), device, dist_info, writer, policy)
         run.load(init_states)
         return run.fit()
     finally:
@@ -195,7 +232,7 @@ class Run:
         data: The frames of domain A and domain B.
         device: Where to train.
         dist_info: This process's rank and world size.
-        writer: What rank 0 writes.
+        writer: What rank 0 writes (set before :meth:`load`).
         policy: The policy term (see :func:`_policy_consistency`).
     """
 
@@ -206,7 +243,7 @@ class Run:
         data: tuple[FrameData, FrameData],
         device: torch.device,
         dist_info: DistInfo,
-        writer: RunWriter,
+        writer: RunWriter | None,
         policy: PolicyTerm,
     ):
         self.config, self.run_dir, self.device = config, run_dir, device
@@ -248,12 +285,8 @@ class Run:
         model, config = self.model, self.config
         for key, state in init_states.items():
             getattr(model, key).load_state_dict(state)
-        checkpoint = self.run_dir / CHECKPOINT
-        if config.resume and checkpoint.is_file():
-            state = torch.load(checkpoint, map_location="cpu", weights_only=True)
-            model.load_state_dict(state["model"])
-            for k, s in self.samplers.items():
-                s.load_state_dict(state["samplers"][k])
+        if config.resume:
+            self._resume()
         frames_a = torch.from_numpy(self.data[0].frames).to(self.device)
         frames_b = torch.from_numpy(self.data[1].frames).to(self.device)
         if config.lambda_pose > 0 and not model.pose_fitted:
@@ -274,6 +307,32 @@ class Run:
         pick_a = torch.randperm(len(frames_a), generator=g)[:4].to(self.device)
         pick_b = torch.randperm(len(frames_b), generator=g)[:4].to(self.device)
         self.fixed = (to_model_input(frames_a[pick_a]), to_model_input(frames_b[pick_b]))
+
+    def _resume(self) -> None:
+        """Load the run's checkpoint: the latest, or, when a kill came between the two renames
+        of a checkpoint write, the previous one. A damaged latest is an error that names the
+        newest intact checkpoint (nothing is overwritten on the way)."""
+        latest, previous = self.run_dir / CHECKPOINT, self.run_dir / PREVIOUS
+        if not latest.is_file():
+            if not previous.is_file():
+                return  # a run that made its folder but no checkpoint yet: start it afresh
+            print(f"style-wrap train: {latest} is missing; resuming from {previous}")
+            latest = previous
+        try:
+            state = read_checkpoint(latest)
+            self.model.load_state_dict(state["model"])
+            for k, s in self.samplers.items():
+                s.load_state_dict(state["samplers"][k])
+        except (CheckpointError, RuntimeError, KeyError, TypeError, ValueError) as err:
+            step = checkpoint_step(previous) if latest != previous else None
+            hint = (
+                f"; the newest intact checkpoint is {previous} (step {step}): to resume from "
+                f"it, mv {previous} {latest}"
+                if step is not None
+                else "; no intact checkpoint is left: start the run again"
+            )
+            reason = str(err) if isinstance(err, CheckpointError) else f"{latest}: {err}"
+            raise CheckpointError(f"{reason.splitlines()[0][:300]}{hint}") from None
 
     def step(self) -> dict[str, float]:
         """One training iteration on the next batches; returns its losses."""
@@ -333,6 +392,15 @@ class Run:
         with _Stop() as stop:
             while model.step < config.iters:
                 losses = self.step()
+                bad = sorted(k for k, v in losses.items() if not math.isfinite(v))
+                if bad:
+                    bar.close()
+                    raise TrainingError(
+                        f"step {model.step}: loss {bad[0]} = {losses[bad[0]]}; training "
+                        f"stopped and nothing of this step was saved (the last checkpoint, "
+                        f"{self.run_dir / CHECKPOINT}, is kept); expected finite losses: "
+                        "lower lr or the lambdas, or check the data"
+                    )
                 bar.update(1)
                 self._after_step(losses, bar)
                 interrupted = any_rank(stop.requested, self.dist)
@@ -345,7 +413,8 @@ class Run:
                         f"{self.run_dir / CHECKPOINT}; continue with --resume"
                     )
         bar.close()
-        self.checkpoint()
+        if model.step % config.checkpoint_every:  # else the loop has just written this step
+            self.checkpoint()
         check_in_sync(list(model.nets.values()), self.dist)
         if self.dist.is_main:
             self.export(self.run_dir)
