@@ -80,9 +80,47 @@ def _add_threads(p: argparse.ArgumentParser, default: int = 1) -> None:
 def _add_policy(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--policy",
-        help="a pixel policy: a shipped one's name (default), a .safetensors policy file, or an "
-        "SB3 .zip you trust (SB3 zips are pickles: loading one can run code)",
+        help="a pixel policy: a shipped one's name (default), a .safetensors policy file, an "
+        "SB3 .zip you trust (SB3 zips are pickles: loading one can run code), or a callable "
+        "'module:function' / 'file.py:function' taking a frame and returning an action",
     )
+
+
+def _add_pixels(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--pixels",
+        type=count(4),
+        help="render the env (render_mode='rgb_array') into N x N frames: a state env as pixels",
+    )
+
+
+def _add_env_kwargs(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--env-kwarg",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="keyword for gym.make or the env factory, repeatable; VALUE is a Python or JSON "
+        "literal (True, false, None, 3, 0.5, [1, 2], 'text') or a bare word, taken as a string",
+    )
+
+
+def _add_env_pair(p: argparse.ArgumentParser, target: bool = True) -> None:
+    """``--source-env``/``--target-env``: the two looks' envs (default: the cheetah pair)."""
+    p.add_argument(
+        "--source-env",
+        default="StyleWrap/HalfCheetahRestyled-v5",
+        help="the env of the look the translator reads (gymnasium id or 'module:function'; "
+        "default %(default)s)",
+    )
+    if target:
+        p.add_argument(
+            "--target-env",
+            default="StyleWrap/HalfCheetah-v5",
+            help="the env of the look the policy knows (default %(default)s)",
+        )
+    _add_env_kwargs(p)
+    _add_pixels(p)
 
 
 def _add_demo(sub: Any) -> None:
@@ -108,6 +146,7 @@ def _add_demo(sub: Any) -> None:
     p.add_argument("--json", help="write returns and ratio_raw / ratio_translated here")
     _add_threads(p)
     _add_jobs(p, min(os.cpu_count() or 1, 8), "the CPU cores, up to 8")
+    _add_env_pair(p)
     p.set_defaults(func=commands.run_demo)
 
 
@@ -127,6 +166,7 @@ def _add_choose(sub: Any) -> None:
     p.add_argument("--json", help="write the ranking and the best file here")
     _add_threads(p)
     _add_jobs(p)
+    _add_env_pair(p, target=False)
     p.set_defaults(func=commands.run_choose)
 
 
@@ -151,6 +191,7 @@ def _add_zoo(sub: Any) -> None:
     p.add_argument("--json", help="write per-policy results, zoo_ratio_mean, zoo_ratio_min here")
     _add_threads(p)
     _add_jobs(p, min(os.cpu_count() or 1, 8), "the CPU cores, up to 8")
+    _add_env_pair(p)
     p.set_defaults(func=commands.run_zoo)
 
 
@@ -158,14 +199,34 @@ def _add_eval(sub: Any) -> None:
     from style_wrap.evaluation.paired import EvalConfig
     from style_wrap.settings import add_arguments
 
-    p = sub.add_parser("eval", help="paired fidelity, pose, flicker (and policy) of a translator")
+    p = sub.add_parser(
+        "eval",
+        help="a translator's fidelity: paired on the cheetahs, unpaired on any pair of looks",
+        description="On the cheetahs (the default), paired metrics: every state is drawn in "
+        "both looks. For any other pair, give --source-frames and --target-frames (folders of "
+        "`style-wrap collect`): colour-histogram distance, a domain classifier's verdict, KID on "
+        "its features and flicker, which need no ground truth; with --policy and --source-env, "
+        "the policy's returns through the translator too.",
+    )
     p.add_argument("--weights", default=DEFAULT_TRANSLATOR)
+    p.add_argument("--source-frames", help="frames of the translator's input look (unpaired)")
+    p.add_argument("--target-frames", help="frames of its output look (unpaired)")
+    p.add_argument(
+        "--max-frames", type=count(10), default=2000, help="frames used per folder (unpaired)"
+    )
     p.add_argument("--policy", help="also evaluate this pixel policy through the translator")
     p.add_argument("--episodes", type=count(1), default=3, help="policy episodes per condition")
     add_arguments(p, EvalConfig)
     p.add_argument("--device", default="auto")
     p.add_argument("--out", help="folder for eval.json, eval.md and grid.png")
     p.add_argument("--json", help="also write the JSON here")
+    p.add_argument(
+        "--source-env",
+        help="unpaired with --policy: the env of the source look (id or 'module:function')",
+    )
+    p.add_argument("--target-env", help="unpaired with --policy: the env of the target look")
+    _add_env_kwargs(p)
+    _add_pixels(p)
     p.set_defaults(func=commands.run_eval)
 
 
@@ -220,8 +281,23 @@ def _add_distill(sub: Any) -> None:
 
 def _add_collect(sub: Any) -> None:
     p = sub.add_parser("collect", help="store unpaired frames of one domain for training")
-    p.add_argument("--env", required=True, help="gymnasium id with image observations")
+    p.add_argument(
+        "--env",
+        required=True,
+        help="gymnasium id with image observations (or any, with --pixels), or an env factory "
+        "'module:function' / 'file.py:function' called with the --env-kwarg keywords",
+    )
+    _add_pixels(p)
     p.add_argument("--frames", type=count(1), required=True, help="frames to add")
+    p.add_argument(
+        "--skip-steps",
+        type=count(0),
+        default=0,
+        help="record nothing in the first N steps of every episode (an opening zoom, a countdown)",
+    )
+    p.add_argument(
+        "--max-episode-steps", type=count(1), help="cut every episode at this many steps"
+    )
     p.add_argument(
         "--total",
         action="store_true",
@@ -233,8 +309,9 @@ def _add_collect(sub: Any) -> None:
     p.add_argument(
         "--policy",
         default="random",
-        help="'random', an SB3 pixel-policy .zip (or a shipped one's name), or a state-expert "
-        "folder (style-wrap expert)",
+        help="'random', a pixel policy (a shipped name, a .safetensors policy, an SB3 .zip you "
+        "trust, or a callable 'module:function' / 'file.py:function' taking a frame and "
+        "returning an action), or a state-expert folder (style-wrap expert)",
     )
     p.add_argument("--every", type=count(1), default=1, help="keep every K-th step (default 1)")
     p.add_argument(
@@ -253,14 +330,7 @@ def _add_collect(sub: Any) -> None:
     )
     p.add_argument("--shard-size", type=count(1), default=1000, help="frames per shard")
     p.add_argument("--name", help="domain name stored in the manifest (default: the env id)")
-    p.add_argument(
-        "--env-kwarg",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="gym.make keyword, repeatable; VALUE is a Python or JSON literal (True, false, "
-        "None, 3, 0.5, [1, 2], 'text') or a bare word, taken as a string",
-    )
+    _add_env_kwargs(p)
     p.set_defaults(func=commands.run_collect)
 
 
@@ -302,15 +372,25 @@ def _add_bench(sub: Any) -> None:
     p.add_argument(
         "--weights", help="default: the shipped translator at 64x64, else a fresh generator"
     )
-    p.add_argument("--env", default="StyleWrap/HalfCheetahRestyled-v5")
-    p.add_argument("--size", type=count(4), default=64, help="frame side (default %(default)s)")
+    p.add_argument(
+        "--env",
+        default="StyleWrap/HalfCheetahRestyled-v5",
+        help="gymnasium id or env factory 'module:function' (default %(default)s)",
+    )
+    p.add_argument(
+        "--size",
+        type=count(4),
+        help="frame side: width/height of the cheetah envs (default 64); for an env with state "
+        "observations, render it at this size (otherwise its own frames are timed)",
+    )
+    _add_env_kwargs(p)
     p.add_argument(
         "--batches", type=counts, default=(1, 8, 64), help="comma-separated (default 1,8,64)"
     )
     p.add_argument("--steps", type=count(1), default=40, help="frames per measurement (roughly)")
     p.add_argument("--ngf", type=count(1), default=8, help="width of the fresh generator")
     p.add_argument("--n-blocks", type=count(0), default=6, help="blocks of the fresh generator")
-    _add_threads(p, default=0)
+    _add_threads(p)
     p.add_argument("--json", help="write the records (a list) here")
     p.set_defaults(func=commands.run_bench)
 
@@ -339,6 +419,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for add in VERBS:
         add(sub)
+    for action in sub._choices_actions:  # each verb's --help opens with its one-line summary
+        verb = sub.choices[action.dest]
+        if verb.description is None:
+            verb.description = action.help[:1].upper() + action.help[1:] + "."
     return parser
 
 

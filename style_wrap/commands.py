@@ -33,6 +33,15 @@ def _set_threads(threads: int) -> None:
         torch.set_num_threads(threads)
 
 
+def _env_pair(args: argparse.Namespace) -> dict[str, Any]:
+    """``--source-env``, ``--target-env``, ``--env-kwarg``, ``--pixels`` as keywords."""
+    kwargs = parse_kwargs(args.env_kwarg)
+    pair = {"source_env": args.source_env, "env_kwargs": kwargs or None, "pixels": args.pixels}
+    if hasattr(args, "target_env"):
+        pair["target_env"] = args.target_env
+    return pair
+
+
 def _write_json(path: str, document: Any) -> None:
     """The ``--json`` file of a verb, written atomically."""
     from style_wrap.io import atomic_write_bytes
@@ -101,6 +110,9 @@ def run_collect(args: argparse.Namespace) -> None:
         flip_reset=args.flip_reset,
         deterministic=args.deterministic,
         total=args.total,
+        pixels=args.pixels,
+        skip_steps=args.skip_steps,
+        max_episode_steps=args.max_episode_steps,
     )
     total = sum(s["frames"] for s in manifest["shards"])
     print(
@@ -182,19 +194,26 @@ def run_translate(args: argparse.Namespace) -> None:
 def run_bench(args: argparse.Namespace) -> None:
     import style_wrap  # noqa: F401  (registers the cheetah ids)
     from style_wrap.evaluation.bench import bench_weights, run_bench
+    from style_wrap.making import make_env
+    from style_wrap.spaces import image_space, is_image_space
 
-    if args.threads:
-        _set_threads(args.threads)
-    weights = bench_weights(args.weights, args.ngf, args.n_blocks, args.size)
-    batches = tuple(args.batches)
-    records = run_bench(
-        weights,
-        args.env,
-        batches=batches,
-        steps=args.steps,
-        env_kwargs={"width": args.size, "height": args.size},
-    )
-    print(f"weights {weights}, env {args.env} at {args.size}x{args.size}; ms per frame")
+    _set_threads(args.threads)
+    env = parse_kwargs(args.env_kwarg)
+    if args.env.startswith("StyleWrap/"):
+        env = {"width": args.size or 64, "height": args.size or 64, **env}
+    probe = make_env(args.env, **env)
+    if not is_image_space(probe.observation_space) and args.size:  # a state env: render it
+        probe.close()
+        env["pixels"] = args.size
+        probe = make_env(args.env, **env)
+    try:
+        frame = image_space(probe.observation_space).shape
+    finally:
+        probe.close()
+    weights = bench_weights(args.weights, args.ngf, args.n_blocks, tuple(frame[:2]))
+    records = run_bench(weights, args.env, batches=tuple(args.batches), steps=args.steps,
+                        env_kwargs=env)  # fmt: skip
+    print(f"weights {weights}, env {args.env} at {frame[0]}x{frame[1]}; ms per frame")
     print("device  batch  env_ms  wrapped_ms  translate_ms  translate/env  frames/s")
     for r in records:
         d = r.to_dict()
@@ -225,6 +244,7 @@ def run_demo(args: argparse.Namespace) -> None:
         video=video,
         json_path=args.json,
         jobs=args.jobs,
+        **_env_pair(args),
     )
     print(result.table())
     if video:
@@ -246,11 +266,14 @@ def run_choose(args: argparse.Namespace) -> None:
         max_steps=args.max_steps,
         device=args.device,
         jobs=args.jobs,
+        **_env_pair(args),
     )
     print("mean return  speed m/s  flipped  weights")
     for r in records:
         flips = f"{sum(r['flipped'])}/{len(r['returns'])}"
-        print(f"{r['mean']:11.1f}  {np.mean(r['speed']):9.2f}  {flips:7s}  {r['weights']}")
+        speeds = [v for v in r["speed"] if v is not None]
+        speed = f"{np.mean(speeds):9.2f}" if speeds else "        -"
+        print(f"{r['mean']:11.1f}  {speed}  {flips:7s}  {r['weights']}")
     if args.json:
         document = {"best": records[0]["weights"], "seed": args.seed, "results": records}
         _write_json(args.json, document)
@@ -263,6 +286,9 @@ def run_eval(args: argparse.Namespace) -> None:
     from style_wrap.settings import from_arguments
 
     config = from_arguments(EvalConfig, args)
+    if args.source_frames or args.target_frames:
+        _run_unpaired(args)
+        return
     result = evaluate_translator(
         args.weights,
         config,
@@ -276,6 +302,36 @@ def run_eval(args: argparse.Namespace) -> None:
         _write_json(args.json, result)
     if args.out:
         print(f"wrote {args.out}/eval.json, eval.md, grid.png (source | translated | truth)")
+
+
+def _run_unpaired(args: argparse.Namespace) -> None:
+    from style_wrap.evaluation.unpaired import evaluate_unpaired, unpaired_table
+
+    if not (args.source_frames and args.target_frames):
+        raise ConfigError(
+            f"--source-frames {args.source_frames!r}, --target-frames {args.target_frames!r}: "
+            "expected both (unpaired evaluation compares the two folders)"
+        )
+    demo = None
+    if args.policy:
+        if not (args.source_env and args.target_env):
+            raise ConfigError(
+                f"--policy {args.policy!r} needs --source-env and --target-env to run episodes"
+            )
+        demo = {**_env_pair(args), "target_env": args.target_env}
+    result = evaluate_unpaired(
+        args.weights,
+        args.source_frames,
+        args.target_frames,
+        device=args.device,
+        max_frames=args.max_frames,
+        seed=args.seed,
+        policy=args.policy,
+        episodes=args.episodes,
+        demo=demo,
+        json_path=args.json,
+    )
+    print(unpaired_table(result))
 
 
 def run_zoo(args: argparse.Namespace) -> None:
@@ -292,6 +348,7 @@ def run_zoo(args: argparse.Namespace) -> None:
         max_steps=args.max_steps,
         device=args.device,
         jobs=args.jobs,
+        **_env_pair(args),
     )
     print(zoo_table(result), end="")
     if args.json:

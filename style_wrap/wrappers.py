@@ -62,6 +62,22 @@ def make_translator(
     return translator, key
 
 
+def _warn_if_other_look(env: gym.Env, translator: Translator) -> None:
+    """Warn when the env says which cheetah look it draws and the weights read another."""
+    from style_wrap.envs.styles import DOMAINS
+
+    style = getattr(env.unwrapped, "style", None)
+    look, source = getattr(style, "name", None), translator.spec.domain_from
+    if look in DOMAINS and source in DOMAINS and look != source:
+        import warnings
+
+        warnings.warn(
+            f"the env draws the {look!r} look, but the weights translate {source!r} -> "
+            f"{translator.spec.domain_to!r}; expected weights whose source look is {look!r}",
+            stacklevel=3,
+        )
+
+
 class Translating:
     """What the three wrappers share: their :class:`Translator` (``translator``)."""
 
@@ -120,17 +136,34 @@ class StyleTransfer(Translating, gym.ObservationWrapper, RecordConstructorArgs):
         dtype: str | torch.dtype | None = None,
         resize: bool = False,
         compile: bool = False,
+        render_translated: bool = False,
     ):
         RecordConstructorArgs.__init__(
-            self, weights=weights, device=str(device), dtype=dtype, resize=resize, compile=compile
+            self,
+            weights=weights,
+            device=str(device),
+            dtype=dtype,
+            resize=resize,
+            compile=compile,
+            render_translated=render_translated,
         )
         gym.ObservationWrapper.__init__(self, env)
         self._translator, self._key = make_translator(
             env.observation_space, weights, device, dtype, resize, compile
         )
+        self.render_translated = render_translated
+        _warn_if_other_look(env, self._translator)
 
     def observation(self, observation: Any) -> Any:
         return translate_obs(self._translator, self._key, observation)
+
+    def render(self) -> Any:
+        """The env's render; with ``render_translated``, translated as the policy sees it (what
+        ``RecordVideo`` then records)."""
+        frame = self.env.render()
+        if self.render_translated and isinstance(frame, np.ndarray) and frame.ndim == 3:
+            return self._translator(np.ascontiguousarray(frame[..., :3]))
+        return frame
 
 
 class VectorStyleTransfer(Translating, VectorObservationWrapper):

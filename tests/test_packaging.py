@@ -46,6 +46,7 @@ def test_wheel_ships_pretrained_files(tmp_path):
         names = set(z.namelist())
         assert "style_wrap/pretrained/halfcheetah-restyled-to-standard.safetensors" in names
         assert "style_wrap/rl/vec_env.py" in names and "style_wrap/evaluation/demo.py" in names
+        assert "style_wrap/py.typed" in names  # type checkers read the annotations
         shipped = {
             f"style_wrap/pretrained/{p.relative_to(ROOT / 'pretrained').as_posix()}"
             for p in (ROOT / "pretrained").rglob("*")

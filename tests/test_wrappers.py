@@ -225,3 +225,20 @@ def test_bad_inputs(tmp_path):
         translator(np.zeros((32, 32, 4), np.uint8))
     with pytest.raises(ObservationError, match="expected"):
         translator(np.zeros((2, 2, 32, 32, 3), np.uint8))
+
+
+def test_weights_of_another_look_warn_and_render_can_show_the_translation():
+    import warnings
+
+    from style_wrap import StyleTransfer
+
+    with pytest.warns(UserWarning, match="draws the 'standard' look"):
+        StyleTransfer(gym.make("StyleWrap/HalfCheetah-v5"), "halfcheetah-restyled-to-standard")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the right look: no warning
+        raw = gym.make("StyleWrap/HalfCheetahRestyled-v5", render_mode="rgb_array")
+        env = StyleTransfer(raw, "halfcheetah-restyled-to-standard", render_translated=True)
+    obs, _ = env.reset(seed=0)
+    np.testing.assert_array_equal(env.render(), obs)  # what RecordVideo records: what it sees
+    plain = StyleTransfer(raw, "halfcheetah-restyled-to-standard")
+    assert not np.array_equal(plain.render(), obs)

@@ -26,7 +26,7 @@ import numpy as np
 import torch
 
 from style_wrap.hub import DEFAULT_TRANSLATOR
-from style_wrap.making import make_env
+from style_wrap.making import make_env, make_vector_env
 from style_wrap.nets import GeneratorConfig
 from style_wrap.weights import GeneratorSpec, save_generator
 from style_wrap.wrappers import StyleTransfer, VectorStyleTransfer
@@ -63,14 +63,16 @@ class BenchRecord:
         }
 
 
-def bench_weights(weights: str | None, ngf: int, n_blocks: int, size: int) -> str:
-    """The weights to time: the given file, the shipped translator (64x64 frames), or, for
-    another frame size, a fresh generator of width ``ngf`` with ``n_blocks`` blocks."""
+def bench_weights(weights: str | None, ngf: int, n_blocks: int, size: int | tuple[int, int]) -> str:
+    """The weights to time: the given file; else the shipped translator when it fits (64x64
+    frames, ngf 8 and 6 blocks, its own architecture); else a fresh generator of width ``ngf``
+    with ``n_blocks`` blocks for ``size`` frames (a side, or ``(height, width)``)."""
     if weights:
         return weights
-    if size == 64:
+    h, w = (size, size) if isinstance(size, int) else size
+    if (h, w, ngf, n_blocks) == (64, 64, 8, 6):
         return DEFAULT_TRANSLATOR
-    spec = GeneratorSpec(GeneratorConfig(ngf=ngf, n_blocks=n_blocks), size, size, "a", "b")
+    spec = GeneratorSpec(GeneratorConfig(ngf=ngf, n_blocks=n_blocks), h, w, "a", "b")
     path = Path(tempfile.mkdtemp(prefix="style-wrap-bench-")) / "random.safetensors"
     save_generator(path, spec.architecture.build(), spec)
     return str(path)
@@ -116,7 +118,7 @@ def _envs(
     if batch == 1:
         plain = make_env(env_id, **env_kwargs)
         return plain, StyleTransfer(make_env(env_id, **env_kwargs), weights, device=device)
-    make = lambda: gym.make_vec(env_id, batch, vectorization_mode="sync", **env_kwargs)  # noqa: E731
+    make = lambda: make_vector_env(env_id, batch, **env_kwargs)  # noqa: E731
     return make(), VectorStyleTransfer(make(), weights, device=device)
 
 
@@ -131,22 +133,27 @@ def _bench_one(
     rng: np.random.Generator,
 ) -> BenchRecord:
     plain, wrapped = _envs(weights, env_id, device, batch, env_kwargs)
-    shape = plain.action_space.shape
+    space = plain.action_space
+    space.seed(int(rng.integers(2**31)))
+
+    def sample(k: int) -> np.ndarray:
+        return np.stack([space.sample() for _ in range(k)])
+
     plain.reset(seed=0)
     wrapped.reset(seed=0)
     n = max(2, steps // batch)
     per_block = max(1, n // blocks)
     totals = {"plain": 0.0, "wrapped": 0.0}
-    _time_steps(wrapped, rng.uniform(-1, 1, (2, *shape)).astype(np.float32))  # warm-up
+    _time_steps(wrapped, sample(2))  # warm-up
     for _ in range(blocks):
-        actions = rng.uniform(-1, 1, (per_block, *shape)).astype(np.float32)
+        actions = sample(per_block)
         totals["plain"] += _time_steps(plain, actions)
         totals["wrapped"] += _time_steps(wrapped, actions)
     # Translation as it runs inside a loop, interleaved with env steps (caches cold from
     # rendering), not back to back: the cost a wrapped step really pays.
     translator = wrapped.translator
     translate = 0.0
-    for a in rng.uniform(-1, 1, (n, *shape)).astype(np.float32):
+    for a in sample(n):
         frames = plain.step(a)[0]
         _sync(device)
         start = time.perf_counter()

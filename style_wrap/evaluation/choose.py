@@ -15,10 +15,13 @@ from typing import Any
 import numpy as np
 
 from style_wrap.errors import WeightsError
-from style_wrap.evaluation.demo import CONDITIONS, episode_columns, run_with_progress
-from style_wrap.hub import resolve_policy, resolve_weights
+from style_wrap.evaluation.demo import (
+    CONDITIONS,
+    check_inputs,
+    episode_columns,
+    run_with_progress,
+)
 from style_wrap.rl.episodes import EpisodeTask, check_episode_args
-from style_wrap.rl.policies import check_policy_file
 
 __all__ = ["choose_translator"]
 
@@ -33,6 +36,9 @@ def choose_translator(
     device: str = "auto",
     progress: bool = True,
     jobs: int = 1,
+    source_env: str = CONDITIONS["restyled"],
+    env_kwargs: dict[str, Any] | None = None,
+    pixels: int | None = None,
 ) -> list[dict[str, Any]]:
     """Rank translators by the pixel policy's return through them on the restyled cheetah.
 
@@ -40,19 +46,19 @@ def choose_translator(
     which export the policy can use (docs/results.md), so choose by the policy itself, on
     episodes (``seed`` on) other than those you report, and many of them: one flip moves a
     mean by a quarter over 4 episodes. ``jobs > 1`` spreads the episodes over that many
-    processes, with the same results. Returns one record per file, best first: ``weights``,
-    ``returns``, ``mean``, ``speed`` and ``flipped`` per episode.
+    processes, with the same results. Any env (``source_env``, made with ``env_kwargs`` and
+    ``pixels``) and pixel policy (a file, or a callable ``"module:function"``) works. Returns one
+    record per file, best first: ``weights``, ``returns``, ``mean``, ``speed`` and ``flipped``
+    per episode.
     """
     if not weights:
         raise WeightsError("no translator files to choose from; expected one or more")
     check_episode_args(episodes=episodes, seed=seed, max_steps=max_steps, jobs=jobs, device=device)
     for w in weights:  # every file checked before the first episode, not after an hour
-        resolve_weights(w)
-    policy_path = resolve_policy(policy)
-    check_policy_file(policy_path)
-    env_id = CONDITIONS["restyled_translated"]
+        policy_path = check_inputs(policy, w, source_env, env_kwargs, pixels)
+    kwargs = None if env_kwargs is None else tuple(sorted(env_kwargs.items()))
     tasks = [
-        EpisodeTask(env_id, str(w), seed + i, max_steps, device)
+        EpisodeTask(source_env, str(w), seed + i, max_steps, device, False, kwargs, pixels)
         for w in weights
         for i in range(episodes)
     ]

@@ -22,6 +22,7 @@ from style_wrap.hub import DEFAULT_TRANSLATOR, resolve_policy, resolve_weights
 from style_wrap.io import atomic_path, atomic_write_bytes
 from style_wrap.rl.episodes import EpisodeResult, EpisodeTask, check_episode_args, run_tasks
 from style_wrap.rl.policies import check_policy_file
+from style_wrap.spaces import image_space
 
 __all__ = ["CONDITIONS", "DemoResult", "episode_columns", "run_demo", "run_with_progress"]
 
@@ -68,7 +69,8 @@ class DemoResult:
     def table(self) -> str:
         rows = ["condition            mean return +- std    speed m/s  flipped"]
         for c, r in self.returns.items():
-            speed = f"{np.mean(self.speed[c]):5.2f}" if self.speed.get(c) else "    -"
+            measured = [v for v in self.speed.get(c, []) if v is not None]
+            speed = f"{np.mean(measured):5.2f}" if measured else "    -"
             flips = f"{sum(self.flipped[c])}/{len(r)}" if c in self.flipped else "-"
             rows.append(
                 f"{c:20s} {np.mean(r):9.1f} +- {np.std(r):7.1f}    {speed}     {flips:5s}"
@@ -91,12 +93,19 @@ def run_demo(
     json_path: str | os.PathLike[str] | None = None,
     progress: bool = True,
     jobs: int = 1,
+    source_env: str = CONDITIONS["restyled"],
+    target_env: str = CONDITIONS["standard"],
+    env_kwargs: dict[str, Any] | None = None,
+    pixels: int | None = None,
 ) -> DemoResult:
     """Evaluate the pixel policy in the three :data:`CONDITIONS`; write the video and JSON.
 
     Each condition's episode ``i`` resets with seed ``seed + i``. ``jobs > 1`` runs the episodes
     in that many worker processes (:func:`style_wrap.rl.episodes.run_tasks`), with the same
-    results.
+    results. Any env pair works: ``target_env`` (the look the policy knows: "standard") and
+    ``source_env`` (the new look: "restyled", raw and translated), gymnasium ids or env
+    factories made with ``env_kwargs`` and ``pixels``; the policy may be a callable
+    (``"module:function"``). The video draws cheetah states, so only the cheetah pair has one.
     """
     check_episode_args(
         episodes=episodes,
@@ -106,10 +115,12 @@ def run_demo(
         device=device,
         outputs=(video, json_path),
     )
-    policy_path = resolve_policy(policy)
-    check_policy_file(policy_path)
-    resolve_weights(weights)  # a missing translator fails now, not after two conditions
+    envs = {"standard": target_env, "restyled": source_env, "restyled_translated": source_env}
+    cheetahs = envs == CONDITIONS and env_kwargs is None and pixels is None
+    policy_path = check_inputs(policy, weights, source_env, env_kwargs, pixels)
+    video = video if cheetahs else None
     size = {"width": 64, "height": 64}
+    kwargs = None if env_kwargs is None else tuple(sorted(env_kwargs.items()))
     tasks = [
         EpisodeTask(
             env_id,
@@ -118,8 +129,10 @@ def run_demo(
             max_steps=max_steps,
             device=device,
             local=video is not None and condition == "restyled_translated" and i == 0,
+            env_kwargs=kwargs,
+            pixels=pixels,
         )
-        for condition, env_id in CONDITIONS.items()
+        for condition, env_id in envs.items()
         for i in range(episodes)
     ]
     panels: list[np.ndarray] = []
@@ -144,6 +157,38 @@ def run_demo(
     if json_path is not None:
         atomic_write_bytes(json_path, json.dumps(result.to_dict(), indent=2).encode())
     return result
+
+
+def check_inputs(
+    policy: str | os.PathLike[str] | None,
+    weights: str | os.PathLike[str],
+    env: str,
+    env_kwargs: dict[str, Any] | None,
+    pixels: int | None,
+) -> str:
+    """Check the policy, translator and env of an evaluation before its first episode: the
+    translator reads the env's frames, and a policy file reads them too. Returns the policy as
+    the episode runner takes it (a path, or a ``"module:function"`` callable)."""
+    from style_wrap.making import load_object, make_env
+    from style_wrap.translator import Translator
+
+    resolve_weights(weights)  # a missing translator fails now, not after two conditions
+    kwargs = (
+        env_kwargs
+        if env_kwargs is not None
+        else ({"width": 64, "height": 64} if env.startswith("StyleWrap/") else {})
+    )
+    probe = make_env(env, pixels=pixels, **kwargs)
+    try:
+        shape = image_space(probe.observation_space).shape
+    finally:
+        probe.close()
+    Translator(weights, device="cpu").check_frame_shape(tuple(shape), f"frames of {env}")
+    if policy is not None and ":" in str(policy) and load_object(str(policy), "policy"):
+        return str(policy)
+    path = resolve_policy(policy)
+    check_policy_file(path, tuple(shape[:2]))
+    return str(path)
 
 
 def run_with_progress(

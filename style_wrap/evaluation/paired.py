@@ -27,7 +27,7 @@ import torch
 
 from style_wrap.envs import body_mask, floor_mask, render_state
 from style_wrap.envs.states import rollout_states
-from style_wrap.errors import DataError
+from style_wrap.errors import ConfigError, DataError
 from style_wrap.evaluation.metrics import checker_energy, flicker, l1, psnr, ssim
 from style_wrap.io import atomic_write_bytes, write_image
 from style_wrap.nets import to_model_input
@@ -116,7 +116,14 @@ def evaluate_translator(
 ) -> dict[str, Any]:
     """Measure ``weights`` (source -> target look); optionally write JSON, table and grid."""
     translator = Translator(weights, device=device)
-    size = config.size
+    spec, size = translator.spec, config.size
+    if (spec.frame_height, spec.frame_width) != (size, size):
+        raise ConfigError(
+            f"{weights} translates {spec.frame_height}x{spec.frame_width} frames "
+            f"({spec.domain_from} -> {spec.domain_to}); paired evaluation draws {size}x{size} "
+            "cheetah states (--size). For a pair the package cannot draw, judge without ground "
+            "truth: --source-frames DIR --target-frames DIR"
+        )
     states = _states(config)
     flat = states.reshape(-1, states.shape[-1])
     source = _render(config.source, flat, size)

@@ -72,15 +72,24 @@ def evaluate_zoo(
     device: str = "auto",
     jobs: int = 1,
     progress: bool = True,
+    **envs: Any,
 ) -> ZooResult:
     """Each policy's demo (standard, restyled raw, restyled through ``weights``) on episodes
-    ``seed .. seed + episodes - 1``; every file is checked before the first episode."""
+    ``seed .. seed + episodes - 1``; every file is checked before the first episode. ``envs``
+    (``source_env``, ``target_env``, ``env_kwargs``, ``pixels``) go to
+    :func:`~style_wrap.evaluation.demo.run_demo`."""
     if not policies:
         raise ConfigError("no policies for the zoo; expected one or more pixel policy files")
     check_episode_args(episodes=episodes, seed=seed, max_steps=max_steps, jobs=jobs, device=device)
-    paths = [resolve_policy(p) for p in policies]
-    for p in paths:
-        check_policy_file(p)
+    from style_wrap.making import load_object
+
+    paths: list[Any] = []
+    for p in policies:  # callables as they are; files loaded once, so a bad one fails now
+        if ":" in str(p) and load_object(str(p), "policy") is not None:
+            paths.append(str(p))
+        else:
+            paths.append(resolve_policy(p))
+            check_policy_file(paths[-1], None)
     resolve_weights(weights)
     names = _names(paths)
     if len(set(names)) != len(names):
@@ -97,6 +106,7 @@ def evaluate_zoo(
             video=None,
             progress=progress,
             jobs=jobs,
+            **envs,
         )
         ratios[name] = demo.ratio_translated
         demos[name] = {"file": str(path), **demo.to_dict()}

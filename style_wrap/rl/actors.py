@@ -16,6 +16,7 @@ Example:
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,16 @@ from style_wrap.hub import resolve_policy
 from style_wrap.rl.expert import StateExpert
 from style_wrap.rl.policies import FrameStacker, check_policy_file, frames_stacked
 
-__all__ = ["Actor", "ExpertActor", "PixelActor", "RandomActor", "make_actor"]
+__all__ = [
+    "Actor",
+    "CallableActor",
+    "ExpertActor",
+    "PixelActor",
+    "RandomActor",
+    "load_pixel_policy",
+    "make_actor",
+    "pixel_actor",
+]
 
 
 class Actor:
@@ -100,6 +110,60 @@ class PixelActor(Actor):
         return action
 
 
+class CallableActor(Actor):
+    """Any pixel policy as a Python callable: ``policy(frame) -> action`` on each HWC uint8
+    frame (through ``translator`` when given). An object with a ``reset()`` method has it called
+    at every episode's first frame (a controller that keeps state between frames)."""
+
+    def __init__(self, policy: Callable[[np.ndarray], Any], translator: Any = None):
+        self.policy, self.translator = policy, translator
+
+    def _seen(self, frame: np.ndarray) -> np.ndarray:
+        return frame if self.translator is None else self.translator(frame[None])[0]
+
+    def reset(self, frame: np.ndarray) -> None:
+        if callable(getattr(self.policy, "reset", None)):
+            self.policy.reset()  # type: ignore[attr-defined]
+        self.frame = self._seen(frame)
+
+    def observe(self, frame: np.ndarray) -> None:
+        self.frame = self._seen(frame)
+
+    def act(self) -> np.ndarray:
+        return np.asarray(self.policy(self.frame))
+
+
+def load_pixel_policy(
+    policy: str | os.PathLike[str], frame_size: tuple[int, int] | None = None
+) -> BaseAlgorithm | Callable[[np.ndarray], Any]:
+    """A pixel policy argument, loaded: ``"module:function"`` / ``"file.py:function"`` (a callable
+    taking a frame; a class there is instantiated once), else a policy file or shipped name
+    (SB3), checked to read frames of ``frame_size``."""
+    from style_wrap.making import load_object
+
+    obj = load_object(str(policy), "policy") if ":" in str(policy) else None
+    if obj is not None:
+        obj = obj() if isinstance(obj, type) else obj
+        if not callable(obj):
+            raise DataError(f"policy {str(policy)!r} is {type(obj).__name__}; expected a callable")
+        return obj
+    return check_policy_file(resolve_policy(policy), frame_size)
+
+
+def pixel_actor(
+    policy: BaseAlgorithm | Callable[[np.ndarray], Any],
+    frame_shape: tuple[int, ...],
+    translator: Any = None,
+    deterministic: bool = True,
+) -> Actor:
+    """The actor of a loaded pixel policy (:func:`load_pixel_policy`)."""
+    if isinstance(policy, BaseAlgorithm):
+        return PixelActor(policy, frame_shape, translator, deterministic)
+    if translator is not None:
+        translator.check_frame_shape(tuple(frame_shape), "the env's frames")
+    return CallableActor(policy, translator)
+
+
 def make_actor(
     policy: str | os.PathLike[str],
     env: gym.Env,
@@ -110,9 +174,9 @@ def make_actor(
 ) -> Actor:
     """The actor a policy argument names: ``"random"``, a state-expert folder (see
     :func:`style_wrap.rl.expert.train_expert`), or a pixel policy (a shipped policy's name, a
-    ``.safetensors`` policy or an SB3 ``.zip``). ``translator`` (pixel policies only) is a generator
-    file or shipped name the policy sees each frame through. ``frame_shape`` defaults to the
-    env's observation space.
+    ``.safetensors`` policy, an SB3 ``.zip``, or a callable ``"module:function"``).
+    ``translator`` (pixel policies only) is a generator file or shipped name the policy sees each
+    frame through. ``frame_shape`` defaults to the env's observation space.
     """
     policy = str(policy)
     if deterministic and policy == "random":
@@ -129,10 +193,10 @@ def make_actor(
             raise DataError(f"state expert {policy!r} needs a MuJoCo env; {env} has no state")
         return ExpertActor(StateExpert(policy), env, deterministic)
     shape = tuple(frame_shape or env.observation_space.shape or ())
-    model = check_policy_file(resolve_policy(policy), shape[:2] if len(shape) == 3 else None)
+    model = load_pixel_policy(policy, shape[:2] if len(shape) == 3 else None)
     seen = None
     if translator is not None:
         from style_wrap.translator import Translator
 
         seen = Translator(translator, device="cpu")
-    return PixelActor(model, shape, seen, deterministic)
+    return pixel_actor(model, shape, seen, deterministic)

@@ -29,7 +29,6 @@ from style_wrap.envs import is_upside_down
 from style_wrap.making import make_env
 from style_wrap.rl.actors import Actor, ExpertActor, PixelActor
 from style_wrap.rl.expert import StateExpert
-from style_wrap.rl.policies import load_policy
 from style_wrap.settings import check_at_least
 from style_wrap.wrappers import StyleTransfer
 
@@ -109,9 +108,11 @@ def evaluate_expert(
 class EpisodeTask:
     """One episode: the env, the translator it is seen through (if any), its reset seed.
 
-    The env is made with 64x64 frames, the size the shipped pixel policies read. ``local`` keeps
-    the episode in this process even when others go to workers, for a caller that needs its
-    frames as they come (the demo's video).
+    ``env_id`` is a gymnasium id or an env factory (:func:`style_wrap.making.make_env`), made with
+    ``env_kwargs`` (default: 64x64 frames for the ``StyleWrap/`` cheetahs, the size the shipped
+    pixel policies read; nothing for other envs) and ``pixels``. ``local`` keeps the episode in
+    this process even when others go to workers, for a caller that needs its frames as they come
+    (the demo's video).
     """
 
     env_id: str
@@ -120,6 +121,14 @@ class EpisodeTask:
     max_steps: int | None = None
     device: str = "auto"
     local: bool = False
+    env_kwargs: tuple[tuple[str, Any], ...] | None = None
+    pixels: int | None = None
+
+    def make_kwargs(self) -> dict[str, Any]:
+        """The keywords the env is made with."""
+        if self.env_kwargs is not None:
+            return dict(self.env_kwargs)
+        return {"width": 64, "height": 64} if self.env_id.startswith("StyleWrap/") else {}
 
 
 @dataclass(frozen=True)
@@ -127,7 +136,7 @@ class EpisodeResult:
     """One episode's return, mean forward speed, whether it flipped, and its length."""
 
     ret: float
-    speed: float
+    speed: float | None  # None: not a cheetah, no gait to measure
     flipped: bool
     steps: int
 
@@ -156,13 +165,15 @@ class _Runner:
     """The policy and the envs one process runs episodes with (envs made once, reused)."""
 
     def __init__(self, policy: str | os.PathLike[str]):
-        self.model = load_policy(policy, device="cpu")
-        self.envs: dict[tuple[str, str | None, str], gym.Env] = {}
+        from style_wrap.rl.actors import load_pixel_policy
+
+        self.model = load_pixel_policy(policy)
+        self.envs: dict[tuple[Any, ...], gym.Env] = {}
 
     def env(self, task: EpisodeTask) -> gym.Env:
-        key = (task.env_id, task.weights, task.device)
+        key = (task.env_id, task.weights, task.device, task.env_kwargs, task.pixels)
         if key not in self.envs:
-            env = make_env(task.env_id, width=64, height=64)
+            env = make_env(task.env_id, pixels=task.pixels, **task.make_kwargs())
             if task.weights is not None:
                 env = StyleTransfer(env, task.weights, device=task.device)
             self.envs[key] = env
@@ -172,16 +183,28 @@ class _Runner:
         env = self.env(task)
         track: list[tuple[float, float]] = []  # (x, pitch) after every step
 
+        from gymnasium.envs.mujoco.half_cheetah_v5 import HalfCheetahEnv
+
+        from style_wrap.rl.actors import pixel_actor
+
+        cheetah = isinstance(env.unwrapped, HalfCheetahEnv)  # a gait to measure
+        steps = 0
+
         def record(episode: int, frame: np.ndarray) -> None:
-            qpos = env.unwrapped.data.qpos  # type: ignore[attr-defined]
-            track.append((float(qpos[0]), float(qpos[2])))
+            nonlocal steps
+            steps += 1
+            if cheetah:
+                qpos = env.unwrapped.data.qpos  # type: ignore[attr-defined]
+                track.append((float(qpos[0]), float(qpos[2])))
             if on_step is not None:
                 on_step(frame)
 
-        actor = PixelActor(self.model, env.observation_space.shape)
+        actor = pixel_actor(self.model, env.observation_space.shape)
         (ret,) = run_episodes(
             actor, env, 1, seed=task.seed, max_steps=task.max_steps, on_step=record
         )
+        if not cheetah:
+            return EpisodeResult(ret, None, False, steps)
         speed, flipped = gait(*np.array(track).T, dt=float(env.unwrapped.dt))  # type: ignore[attr-defined]
         return EpisodeResult(ret, speed, flipped, len(track))
 

@@ -86,12 +86,15 @@ def _algorithm_of(path: Path) -> str:
 
 
 def load_policy(path: str | os.PathLike[str], device: str = "cpu") -> BaseAlgorithm:
-    """Load a policy file: a ``.safetensors`` policy (no unpickling) or an SB3 ``.zip``.
+    """Load a policy: a shipped policy's name, a ``.safetensors`` policy (no unpickling) or an
+    SB3 ``.zip``.
 
     An SB3 zip is SB3's own format, whose entries are cloudpickled: loading one can run code, so
     name only zips you trust (:func:`save_policy_weights` turns one into the safe format).
     """
-    p = Path(path)
+    from style_wrap.hub import resolve_policy
+
+    p = resolve_policy(path)
     if not p.is_file():
         raise PolicyError(
             f"policy file {str(p)!r} does not exist; expected a .safetensors policy or an SB3 .zip"

@@ -53,12 +53,16 @@ def collect(
     flip_reset: bool = False,
     deterministic: bool = False,
     total: bool = False,
+    pixels: int | None = None,
+    skip_steps: int = 0,
+    max_episode_steps: int | None = None,
 ) -> dict[str, Any]:
     """Roll out ``env_id`` and store ``frames`` observations (every ``every``-th step) in ``out``.
 
     Args:
-        env_id: Any gymnasium id whose observation is an HWC uint8 image or a dict with
-            ``"pixels"``.
+        env_id: Any gymnasium id, or an env factory ``"module:function"`` /
+            ``"file.py:function"`` (see :func:`style_wrap.making.make_env`), whose observation
+            is an HWC uint8 image or a dict with ``"pixels"`` (or any env, with ``pixels``).
         frames: How many frames to add (with ``total``: how many the folder should hold).
         out: The dataset folder (created, or appended to).
         seed: Seeds the env resets and the action sampling.
@@ -78,18 +82,41 @@ def collect(
             ``policy="random"``.
         total: ``frames`` is the folder's total: only what is missing is added, so rerunning an
             interrupted collection with the same command completes it.
+        pixels: Record the env's rendered frames resized to ``pixels x pixels`` (for an env
+            whose observations are states).
+        skip_steps: Record nothing in the first ``skip_steps`` steps of every episode (an
+            opening camera zoom, a countdown).
+        max_episode_steps: Cut every episode at this many steps (gymnasium's ``TimeLimit``).
 
     Returns:
         The manifest after this collection.
     """
     check_at_least({"frames": frames, "every": every, "shard_size": shard_size}, 1, DataError)
+    check_at_least({"skip_steps": skip_steps}, 0, DataError)
+    if max_episode_steps is not None:
+        check_at_least({"max_episode_steps": max_episode_steps}, 1, DataError)
+        if skip_steps >= max_episode_steps:
+            raise DataError(
+                f"skip_steps = {skip_steps} with max_episode_steps = {max_episode_steps}; "
+                "expected fewer steps skipped than an episode has"
+            )
     out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise DataError(f"{out}: is a file; expected a dataset folder (new or made by collect)")
     env_kwargs = dict(env_kwargs or {})
-    env = make_env(env_id, **env_kwargs)
+    env = make_env(env_id, pixels=pixels, **env_kwargs)
+    if max_episode_steps is not None:
+        env = gym.wrappers.TimeLimit(env, max_episode_steps)
     try:
         key = image_key(env.observation_space)
         shape = image_space(env.observation_space).shape
         manifest = open_manifest(out, env_id, env_kwargs, list(shape), name)
+        manifest["collection"] = {
+            "pixels": pixels,
+            "skip_steps": skip_steps,
+            "max_episode_steps": max_episode_steps,
+            "every": every,
+        }
         if total:
             frames -= sum(s["frames"] for s in manifest["shards"])
             if frames <= 0:
@@ -99,7 +126,7 @@ def collect(
         rng = np.random.default_rng([seed, len(manifest["shards"])])
         env.action_space.seed(int(rng.integers(2**31)))
         _Recorder(env, key, actor, rng, out, manifest, seed, shard_size).run(
-            frames, every, flip_reset, progress, f"collect {env_id}"
+            frames, every, flip_reset, progress, f"collect {env_id}", skip_steps
         )
         return manifest
     finally:
@@ -162,14 +189,16 @@ class _Recorder:
         write_shard(self.out, self.manifest, self.buffer, self.seed)
         self.buffer = {k: [] for k in self.buffer}
 
-    def run(self, frames: int, every: int, flip_reset: bool, progress: bool, desc: str) -> None:
+    def run(
+        self, frames: int, every: int, flip_reset: bool, progress: bool, desc: str, skip: int = 0
+    ) -> None:
         from tqdm.auto import tqdm
 
         bar = tqdm(total=frames, desc=desc, unit="frame", disable=not progress)
         obs = self._reset()
         added, step, episode_step = 0, 0, 0
         while added < frames:
-            if step % every == 0:
+            if episode_step >= skip and step % every == 0:
                 self._keep(obs, episode_step)
                 added += 1
                 bar.update(1)

@@ -168,6 +168,12 @@ class TrainConfig:
     )
     export_dtype: str = setting("float32", "Dtype of exported generators.", ("float32", "float16"))
     progress: bool = setting(True, "Show a progress bar.")
+    time_budget: float = setting(
+        0.0,
+        "Minutes this invocation may train (0: no limit). After 20 timed iterations, iters is "
+        "fitted to the budget (never raised) with the LR decay fitted with it and written to "
+        "config.toml; when the budget is spent anyway, the run checkpoints and exports as if done.",
+    )
 
     def __post_init__(self) -> None:
         check_fields(self)
@@ -178,7 +184,9 @@ class TrainConfig:
         check_at_least(fields_of(self, *counts), 0, prefix="setting ")
         weights = ("lambda_cycle", "lambda_identity", "lambda_gp", "lambda_pose", "lambda_policy")
         floors = ("floor_period_a", "floor_period_b", "floor_extent")
-        check_at_least(fields_of(self, *weights, *floors, "lr"), 0, prefix="setting ")
+        check_at_least(
+            fields_of(self, *weights, *floors, "lr", "time_budget"), 0, prefix="setting "
+        )
         if (self.floor_period_a > 0) != (self.floor_period_b > 0) or (
             self.floor_period_a > 0 and self.lambda_pose <= 0
         ):

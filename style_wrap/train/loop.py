@@ -23,6 +23,7 @@ import torch.distributed as dist
 
 from style_wrap.devices import resolve_device
 from style_wrap.errors import CheckpointError, ConfigError, DataError, TrainingError
+from style_wrap.io import atomic_write_bytes
 from style_wrap.nets import GeneratorConfig, to_model_input
 from style_wrap.train.config import TrainConfig, default_run_name, load_toml
 from style_wrap.train.consistency import PolicyPanel, expert_labels, policy_panel
@@ -59,6 +60,7 @@ RESUMABLE = {
     "threads",
     "name",
     "out",
+    "time_budget",
 }
 
 #: The frozen policies, the frame indices that end a full stack, the expert's labels.
@@ -364,7 +366,8 @@ class Run:
         model, config = self.model, self.config
         if model.step % config.log_every == 0 or model.step == config.iters:
             now = time.perf_counter()
-            seconds, self.tick = (now - self.tick) / config.log_every, now
+            steps = max(1, model.step - self.tick_step)  # fewer than log_every after a resume
+            seconds, self.tick, self.tick_step = (now - self.tick) / steps, now, model.step
             self.writer.scalars(model.step, losses, model.opt_g.param_groups[0]["lr"], seconds)
             bar.set_postfix(G=f"{losses['G_total']:.3f}", D=f"{losses['D_A'] + losses['D_B']:.3f}")
         if config.sample_every and model.step % config.sample_every == 0:
@@ -372,6 +375,37 @@ class Run:
         every = config.export_every
         if every and model.step % every == 0 and model.step < config.iters and self.dist.is_main:
             self.export(self.run_dir / EXPORTS_DIR / f"step-{model.step:06d}")
+
+    def _fit_to_budget(self, budget: float, spent: float, bar: Any) -> None:
+        """Fit ``iters`` to what the time budget allows at the speed of the last 20 steps."""
+        per_step = spent / 20
+        affordable = self.model.step + int((budget - spent) / per_step)
+        if affordable < self.config.iters:
+            print(
+                f"\nstyle-wrap train: {per_step:.3f} s per iteration; the time budget of "
+                f"{self.config.time_budget:g} min affords {affordable} iterations "
+                f"(asked {self.config.iters}); the LR decay follows"
+            )
+            self._fit_iters(affordable)
+            bar.total = affordable
+
+    def _fit_iters(self, iters: int) -> None:
+        """The run becomes one of ``iters`` iterations: its LR schedule and config.toml follow."""
+        from style_wrap.train.config import dump_toml
+
+        config = self.config.replace(iters=max(iters, self.model.step))
+        self.config = self.model.config = config
+        decay_from, decay = config.decay_from, max(1, config.iters - config.decay_from)
+
+        def schedule(step: int) -> float:
+            return max(0.0, 1.0 - max(0, step - decay_from) / decay)
+
+        for sched in (self.model.sched_g, self.model.sched_d):
+            sched.lr_lambdas = [schedule] * len(sched.optimizer.param_groups)
+            for group, base in zip(sched.optimizer.param_groups, sched.base_lrs):
+                group["lr"] = base * schedule(self.model.step)
+        if self.dist.is_main:
+            atomic_write_bytes(self.run_dir / "config.toml", dump_toml(config).encode())
 
     def fit(self) -> Path:
         """Train to ``iters``, checkpointing as set and when stopped (SIGINT/SIGTERM); then
@@ -388,9 +422,12 @@ class Run:
             disable=not (config.progress and self.dist.is_main),
             dynamic_ncols=True,
         )
-        self.tick = time.perf_counter()
+        self.tick = started = time.perf_counter()
+        self.tick_step = model.step
+        budget = config.time_budget * 60
+        first = model.step
         with _Stop() as stop:
-            while model.step < config.iters:
+            while model.step < self.config.iters:
                 losses = self.step()
                 bad = sorted(k for k, v in losses.items() if not math.isfinite(v))
                 if bad:
@@ -403,6 +440,12 @@ class Run:
                     )
                 bar.update(1)
                 self._after_step(losses, bar)
+                if budget and model.step - first == 20:
+                    self._fit_to_budget(budget, time.perf_counter() - started, bar)
+                over = time.perf_counter() - started >= budget
+                if budget and any_rank(over, self.dist) and model.step < self.config.iters:
+                    print(f"\nstyle-wrap train: time budget spent at step {model.step}")
+                    self._fit_iters(model.step)
                 interrupted = any_rank(stop.requested, self.dist)
                 if model.step % config.checkpoint_every == 0 or interrupted:
                     self.checkpoint()
