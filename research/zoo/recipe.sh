@@ -15,7 +15,12 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 [ -f expert3/expert.safetensors ] || style-wrap expert --out expert3 --steps 1000000 --seed 3 --episodes 5
 
 # 2. A student reading 4 stacked frames (the shipped ones read 3), default augmentation.
-style-wrap distill --expert expert3 --out stack4 --n-stack 4 --seed 3
+style-wrap distill --expert expert3 --out stack4 --n-stack 4 --seed 3 --rounds 6 --threads 1
 
 # 3. A student of 3 frames trained with random shifts only (no colour jitter, no noise).
-style-wrap distill --expert expert3 --out shiftonly --seed 5 --jitter 0 --shift 4
+style-wrap distill --expert expert3 --out shiftonly --seed 5 --jitter 0 --shift 4 --rounds 4 --threads 1
+
+# 4. The pickle-free copies that are committed (research/zoo/*.safetensors).
+for s in stack4 shiftonly; do
+  python -c "from style_wrap.rl.policies import load_policy as l, save_policy_weights as s; s(l('$s/best.zip'), '$s.safetensors')"
+done

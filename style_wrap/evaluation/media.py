@@ -41,12 +41,25 @@ def _read(path: Path, reader: Any, what: str) -> Any:
         ) from None
 
 
+def _batched(translator: Translator, frames: np.ndarray, batch: int, progress: bool) -> np.ndarray:
+    """Translate ``frames`` ``batch`` at a time, under a progress bar for long inputs."""
+    from tqdm.auto import tqdm
+
+    with tqdm(total=len(frames), unit="frame", disable=not progress or len(frames) <= batch) as bar:
+        parts = []
+        for i in range(0, len(frames), batch):
+            parts.append(translator(np.ascontiguousarray(frames[i : i + batch])))
+            bar.update(len(parts[-1]))
+    return np.concatenate(parts)
+
+
 def translate_file(
     translator: Translator,
     source: str | os.PathLike[str],
     target: str | os.PathLike[str],
     *,
     batch_size: int = 64,
+    progress: bool = True,
 ) -> int:
     """Translate ``source`` into ``target`` (same kind); returns the number of frames."""
     import imageio.v3 as iio
@@ -79,11 +92,9 @@ def translate_file(
                 "(N, H, W, 3) uint8 frames"
             )
         out = (
-            np.concatenate(
-                [translator(frames[i : i + batch_size]) for i in range(0, len(frames), batch_size)]
-            )
+            _batched(translator, frames, batch_size, progress)
             if frames.ndim == 4
-            else translator(frames)
+            else (translator(frames))
         )
         with atomic_path(target, suffix=".npy") as tmp:
             np.save(tmp, out)

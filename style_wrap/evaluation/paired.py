@@ -102,7 +102,10 @@ def _states(config: EvalConfig) -> np.ndarray:
 
 
 def _render(domain: str, qpos: np.ndarray, size: int) -> np.ndarray:
-    return np.stack([render_state(domain, q, width=size, height=size) for q in qpos])
+    from tqdm.auto import tqdm
+
+    states = tqdm(qpos, desc=f"eval: draw {domain}", unit="state", leave=False)
+    return np.stack([render_state(domain, q, width=size, height=size) for q in states])
 
 
 def evaluate_translator(

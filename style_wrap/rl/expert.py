@@ -66,10 +66,39 @@ def train_expert(
         net_arch=dict(pi=[256, 256], vf=[256, 256]),
     )
     model = PPO("MlpPolicy", venv, seed=seed, policy_kwargs=policy_kwargs, verbose=0, **EXPERT_PPO)
-    model.learn(total_timesteps=steps, progress_bar=False)
+    model.learn(total_timesteps=steps, progress_bar=False, callback=_Progress(steps))
     save_policy(model, out / "expert.zip")
     _write_expert(out, model, venv)
     return out
+
+
+def _progress_callback() -> type:
+    from stable_baselines3.common.callbacks import BaseCallback
+
+    class Progress(BaseCallback):
+        """A tqdm bar of environment steps (SB3's own bar needs ``rich``)."""
+
+        def __init__(self, total: int):
+            super().__init__()
+            self.total = total
+
+        def _on_training_start(self) -> None:
+            from tqdm.auto import tqdm
+
+            self.bar = tqdm(total=self.total, desc="expert", unit="step")
+
+        def _on_step(self) -> bool:
+            self.bar.update(self.training_env.num_envs)
+            return True
+
+        def _on_training_end(self) -> None:
+            self.bar.close()
+
+    return Progress
+
+
+def _Progress(total: int) -> object:  # noqa: N802  (a class made on first use: SB3 is heavy)
+    return _progress_callback()(total)
 
 
 def _write_expert(out: Path, model: PPO, normalizer: object) -> None:
