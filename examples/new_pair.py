@@ -3,6 +3,8 @@
 - ``standard``: the env's own rendering, ``size x size`` (a state env rendered to pixels).
 - ``recoloured``: the same scene with red and blue swapped and the colours washed out, a look the
   pixel controller below cannot read.
+- ``render_state``: one physics state drawn in either look, the paired-render hook of
+  ``style-wrap eval --render-pair``.
 - ``Controller``: a pixel policy tuned on the standard look (it finds the pole and the cart by
   colour and balances with a PD law); ``style-wrap`` takes it as
   ``examples/new_pair.py:Controller``.
@@ -47,6 +49,22 @@ class Recolour(gym.ObservationWrapper, gym.utils.RecordConstructorArgs):
 def recoloured(size: int = SIZE, **kwargs) -> gym.Env:
     """The standard pixel env in the recoloured look."""
     return Recolour(standard(size, **kwargs))
+
+
+_DRAWN: dict[tuple[str, int], gym.Env] = {}
+
+
+def render_state(look: str, qpos: np.ndarray, qvel: np.ndarray, size: int = SIZE) -> np.ndarray:
+    """One physics state drawn in ``look`` ("target": standard, "source": recoloured): the
+    paired-render hook of ``style-wrap eval --render-pair examples/new_pair.py:render_state``."""
+    key = ("standard", size)
+    if key not in _DRAWN:
+        _DRAWN[key] = standard(size)
+        _DRAWN[key].reset(seed=0)
+    env = _DRAWN[key]
+    env.unwrapped.set_state(np.asarray(qpos, np.float64), np.asarray(qvel, np.float64))
+    frame = env.observation(None)
+    return Recolour.observation(None, frame) if look == "source" else frame  # type: ignore[arg-type]
 
 
 def read_scene(frame: np.ndarray) -> tuple[float, float]:

@@ -214,6 +214,11 @@ def _add_eval(sub: Any) -> None:
     p.add_argument(
         "--max-frames", type=count(10), default=2000, help="frames used per folder (unpaired)"
     )
+    p.add_argument(
+        "--render-pair",
+        help="unpaired, plus paired metrics: 'file.py:function' drawing one recorded state "
+        "(function(look, qpos, qvel), look 'source' or 'target') in both looks",
+    )
     p.add_argument("--policy", help="also evaluate this pixel policy through the translator")
     p.add_argument("--episodes", type=count(1), default=3, help="policy episodes per condition")
     add_arguments(p, EvalConfig)

@@ -330,6 +330,7 @@ def _run_unpaired(args: argparse.Namespace) -> None:
         episodes=args.episodes,
         demo=demo,
         json_path=args.json,
+        render_pair=args.render_pair,
     )
     print(unpaired_table(result))
 

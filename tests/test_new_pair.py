@@ -25,6 +25,11 @@ PAIR = str(ROOT / "examples" / "new_pair.py")
 SIZE = ["--env-kwarg", "size=16"]
 
 
+def render16(look: str, qpos: np.ndarray, qvel: np.ndarray) -> np.ndarray:
+    """The example's paired-render hook at the tests' frame size."""
+    return load_object(f"{PAIR}:render_state")(look, qpos, qvel, size=16)
+
+
 @pytest.fixture(scope="module")
 def pair(tmp_path_factory) -> dict[str, Path]:
     """Both looks collected (the recoloured one along the controller), a tiny run, its export."""
@@ -90,9 +95,10 @@ def test_eval_without_ground_truth(pair, tmp_path, capsys):
     argv = ["eval", "--weights", str(pair["a2b"]), "--source-frames", str(root / "recoloured")]
     argv += ["--target-frames", str(root / "standard"), "--json", str(tmp_path / "e.json")]
     argv += ["--policy", f"{PAIR}:Controller", "--source-env", f"{PAIR}:recoloured"]
+    argv += ["--render-pair", f"{__file__}:render16"]
     assert cli([*argv, "--target-env", f"{PAIR}:standard", *SIZE, "--episodes", "1"]) == 0
     out = capsys.readouterr().out
-    assert "colour histogram" in out and "policy returns" in out
+    assert "colour histogram" in out and "policy returns" in out and "paired (40 states" in out
     result = json.loads((tmp_path / "e.json").read_text())
     for measure in ("histogram_distance", "kid"):
         assert set(result[measure]) == {"source", "translated", "target_halves"}
@@ -100,6 +106,9 @@ def test_eval_without_ground_truth(pair, tmp_path, capsys):
     assert result["histogram_distance"]["source"] > result["histogram_distance"]["target_halves"]
     assert result["flicker"]["source"] is not None  # runs of consecutive steps were found
     assert result["policy"]["mean"]["standard"] >= 1  # the controller's episodes ran
+    paired = result["paired"]
+    assert paired["states"] == 40 and paired["baseline_psnr"] < 20  # the raw looks differ
+    assert np.isfinite(paired["psnr"]) and "flicker_true" in paired
     assert cli(["eval", "--source-frames", str(root / "recoloured")]) == 2
     assert "expected both" in capsys.readouterr().err
 

@@ -18,6 +18,13 @@ source frames are (the gap to close), each with its noise floor (two halves of t
 
 With a policy and envs, the returns as in ``style-wrap demo``: any env pair, any pixel policy.
 
+**The paired hook.** When you can draw one physics state in both looks, pass the function that
+does (``render_pair="file.py:function"``, called ``function(look, qpos, qvel)`` with ``look``
+``"source"`` or ``"target"``, returning an HWC uint8 frame): the source folder's recorded states
+(``collect`` records them for MuJoCo envs) are drawn in both looks, and the translation of each
+source frame is scored against its true target frame (L1, PSNR, SSIM, with the untranslated
+source as the baseline) and its flicker against the truth's, as ``eval`` does on the cheetahs.
+
 Example:
     >>> import numpy as np
     >>> histogram_distance(np.zeros((2, 4, 4, 3), np.uint8), np.zeros((3, 4, 4, 3), np.uint8))
@@ -171,6 +178,7 @@ def evaluate_unpaired(
     episodes: int = 3,
     demo: dict[str, Any] | None = None,
     json_path: str | os.PathLike[str] | None = None,
+    render_pair: str | None = None,
 ) -> dict[str, Any]:
     """Measure ``weights`` on the frames of ``source`` (its input look) against ``target``.
 
@@ -190,6 +198,7 @@ def evaluate_unpaired(
         demo: Keywords for :func:`~style_wrap.evaluation.demo.run_demo` (``source_env``,
             ``target_env``, ``env_kwargs``, ``pixels``).
         json_path: Also write the result here.
+        render_pair: The paired hook (``"module:function"`` / ``"file.py:function"``, above).
     """
     from style_wrap.train.data import load_frames
 
@@ -242,6 +251,8 @@ def evaluate_unpaired(
             "target": _flicker(frames_t, steps_t),
         },
     }
+    if render_pair is not None:
+        result["paired"] = _paired(translator, render_pair, data_s, max_frames, seed)
     if policy is not None and demo:
         from style_wrap.evaluation.demo import run_demo
 
@@ -253,6 +264,44 @@ def evaluate_unpaired(
     if json_path is not None:
         atomic_write_bytes(json_path, json.dumps(result, indent=2).encode())
     return result
+
+
+def _paired(translator: Translator, hook: str, data: Any, limit: int, seed: int) -> dict[str, Any]:
+    """The source folder's recorded states drawn in both looks by ``hook``; the translation
+    scored against the truth (the untranslated source as the baseline)."""
+    from style_wrap.evaluation.metrics import flicker, l1, psnr, ssim
+    from style_wrap.making import load_object
+
+    render = load_object(hook, "render_pair") if ":" in hook else None
+    if not callable(render):
+        raise DataError(f"render_pair {hook!r}; expected 'module:function' or 'file.py:function'")
+    if data.qpos is None or data.qvel is None:
+        raise DataError(
+            f"render_pair {hook!r} needs recorded states; the source folder has none "
+            "(collect records them for MuJoCo envs)"
+        )
+    n = len(data.frames)
+    start = 0 if n <= limit else int(np.random.default_rng(seed).integers(0, n - limit + 1))
+    part = slice(start, start + min(limit, n))
+    qpos, qvel, steps = data.qpos[part], data.qvel[part], data.steps[part]
+    drawn = {
+        look: np.stack([np.asarray(render(look, q, v), np.uint8) for q, v in zip(qpos, qvel)])
+        for look in ("source", "target")
+    }
+    source, truth = drawn["source"], drawn["target"]
+    translator.check_frame_shape(tuple(source.shape[1:]), f"frames drawn by {hook}")
+    translated = np.concatenate([translator(source[i : i + 64]) for i in range(0, len(source), 64)])
+    runs = np.split(np.arange(len(steps)), np.flatnonzero(np.diff(steps) != 1) + 1)
+    runs = [r for r in runs if len(r) > 1]
+    out: dict[str, Any] = {"states": len(source)}
+    for prefix, frames in (("", translated), ("baseline_", source)):
+        out[f"{prefix}l1"] = l1(frames, truth)
+        out[f"{prefix}psnr"] = psnr(frames, truth)
+        out[f"{prefix}ssim"] = ssim(frames, truth)
+    if runs:
+        out["flicker_translated"] = float(np.mean([flicker(translated[r]) for r in runs]))
+        out["flicker_true"] = float(np.mean([flicker(truth[r]) for r in runs]))
+    return out
 
 
 def unpaired_table(result: dict[str, Any]) -> str:
@@ -272,6 +321,18 @@ def unpaired_table(result: dict[str, Any]) -> str:
     rows.append(f"flicker |x_t - x_t-1|         {cell(f['source'])}  {cell(f['translated'])}  "
                 f"{cell(f['target'])} (target frames)")  # fmt: skip
     rows.append(f"classifier held-out accuracy: {result['classifier_accuracy']:.3f}")
+    if "paired" in result:
+        q = result["paired"]
+        rows.append(
+            f"paired ({q['states']} states drawn in both looks): PSNR {q['psnr']:.2f} dB "
+            f"(untranslated {q['baseline_psnr']:.2f}), SSIM {q['ssim']:.3f} "
+            f"(untranslated {q['baseline_ssim']:.3f}), L1 {q['l1']:.2f}"
+            + (
+                f", flicker {q['flicker_translated']:.3f} (truth {q['flicker_true']:.3f})"
+                if "flicker_true" in q
+                else ""
+            )
+        )
     if "policy" in result:
         p = result["policy"]
         rows.append(
