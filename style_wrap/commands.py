@@ -194,13 +194,11 @@ def run_translate(args: argparse.Namespace) -> None:
 def run_bench(args: argparse.Namespace) -> None:
     import style_wrap  # noqa: F401  (registers the cheetah ids)
     from style_wrap.evaluation.bench import bench_weights, run_bench
-    from style_wrap.making import make_env
+    from style_wrap.making import default_kwargs, make_env
     from style_wrap.spaces import image_space, is_image_space
 
     _set_threads(args.threads)
-    env = parse_kwargs(args.env_kwarg)
-    if args.env.startswith("StyleWrap/"):
-        env = {"width": args.size or 64, "height": args.size or 64, **env}
+    env = {**default_kwargs(args.env, args.size or 64), **parse_kwargs(args.env_kwarg)}
     probe = make_env(args.env, **env)
     if not is_image_space(probe.observation_space) and args.size:  # a state env: render it
         probe.close()

@@ -32,7 +32,7 @@ import numpy as np
 
 from style_wrap.errors import ConfigError
 
-__all__ = ["PixelObservation", "load_object", "make_env", "make_vector_env"]
+__all__ = ["PixelObservation", "default_kwargs", "load_object", "make_env", "make_vector_env"]
 
 _OBJECT = re.compile(r"(?P<module>[^:]+):(?P<name>[A-Za-z_]\w*)")
 
@@ -94,6 +94,17 @@ class PixelObservation(gym.ObservationWrapper, gym.utils.RecordConstructorArgs):
         x = torch.from_numpy(np.ascontiguousarray(frame[..., :3])).permute(2, 0, 1)[None].float()
         x = F.interpolate(x, (self.size, self.size), mode="bilinear", antialias=True)
         return x[0].permute(1, 2, 0).round().clamp(0, 255).to(torch.uint8).numpy()
+
+
+def default_kwargs(env: str, size: int = 64) -> dict[str, Any]:
+    """The keywords an env is made with when none are given: ``size x size`` frames for the
+    package's cheetahs (``StyleWrap/`` ids; 64, what the shipped policies read), none for others.
+
+    Example:
+        >>> default_kwargs("StyleWrap/HalfCheetah-v5"), default_kwargs("InvertedPendulum-v5")
+        ({'width': 64, 'height': 64}, {})
+    """
+    return {"width": size, "height": size} if env.startswith("StyleWrap/") else {}
 
 
 def make_env(env: str, *, pixels: int | None = None, **kwargs: Any) -> gym.Env:

@@ -169,15 +169,11 @@ def check_inputs(
     """Check the policy, translator and env of an evaluation before its first episode: the
     translator reads the env's frames, and a policy file reads them too. Returns the policy as
     the episode runner takes it (a path, or a ``"module:function"`` callable)."""
-    from style_wrap.making import load_object, make_env
+    from style_wrap.making import default_kwargs, load_object, make_env
     from style_wrap.translator import Translator
 
     resolve_weights(weights)  # a missing translator fails now, not after two conditions
-    kwargs = (
-        env_kwargs
-        if env_kwargs is not None
-        else ({"width": 64, "height": 64} if env.startswith("StyleWrap/") else {})
-    )
+    kwargs = env_kwargs if env_kwargs is not None else default_kwargs(env)
     probe = make_env(env, pixels=pixels, **kwargs)
     try:
         shape = image_space(probe.observation_space).shape

@@ -26,7 +26,7 @@ import gymnasium as gym
 import numpy as np
 
 from style_wrap.envs import is_upside_down
-from style_wrap.making import make_env
+from style_wrap.making import default_kwargs, make_env
 from style_wrap.rl.actors import Actor, ExpertActor, PixelActor
 from style_wrap.rl.expert import StateExpert
 from style_wrap.settings import check_at_least
@@ -128,7 +128,7 @@ class EpisodeTask:
         """The keywords the env is made with."""
         if self.env_kwargs is not None:
             return dict(self.env_kwargs)
-        return {"width": 64, "height": 64} if self.env_id.startswith("StyleWrap/") else {}
+        return default_kwargs(self.env_id)
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,7 @@ from stable_baselines3.common.base_class import BaseAlgorithm
 from torch import nn
 
 from style_wrap.errors import StyleWrapError
-from style_wrap.io import atomic_write_bytes
+from style_wrap.io import atomic_write_bytes, read_safetensors_header
 
 __all__ = [
     "ALGORITHMS",
@@ -205,12 +205,11 @@ def save_policy_weights(model: BaseAlgorithm, path: str | os.PathLike[str]) -> N
 
 def _load_policy_weights(path: Path, device: str) -> BaseAlgorithm:
     """Rebuild a :func:`save_policy_weights` file: header first, tensors checked against it."""
-    try:  # read the bytes here: safetensors' own file opening needs a UTF-8 path
-        blob = path.read_bytes()
-        header = _header(blob, path)
-        meta = header.pop("__metadata__", None) or {}
-    except (ValueError, UnicodeDecodeError) as err:
+    try:
+        header = read_safetensors_header(path)
+    except ValueError as err:
         raise PolicyError(f"{path}: not a readable safetensors file ({err})") from None
+    meta = header.pop("__metadata__", None) or {}
     if meta.get("format") != POLICY_FORMAT or meta.get("format_version") != str(
         POLICY_FORMAT_VERSION
     ):
@@ -258,8 +257,8 @@ def _load_policy_weights(path: Path, device: str) -> BaseAlgorithm:
         raise PolicyError(
             f"{path}: tensors do not match the policy the header describes (first: {wrong[:3]})"
         )
-    try:
-        state = load_tensors(blob)
+    try:  # from the bytes: safetensors' own file opening needs a UTF-8 path
+        state = load_tensors(path.read_bytes())
     except SafetensorError as err:
         raise PolicyError(f"{path}: corrupt safetensors data ({err})") from None
     for name, tensor in state.items():
@@ -285,19 +284,6 @@ def _unshared(model: BaseAlgorithm) -> dict[str, torch.Tensor]:
             seen.add(tensor.data_ptr())
             out[name] = tensor
     return out
-
-
-def _header(blob: bytes, path: Path) -> dict[str, Any]:
-    """The JSON header of safetensors bytes (8-byte little-endian length, then JSON)."""
-    if len(blob) < 8:
-        raise ValueError(f"{len(blob)} bytes")
-    n = int.from_bytes(blob[:8], "little")
-    if n > len(blob) - 8 or n > 100_000_000:
-        raise ValueError(f"header length {n} in a file of {len(blob)} bytes")
-    header = json.loads(blob[8 : 8 + n].decode("utf-8"))
-    if not isinstance(header, dict):
-        raise ValueError("header is not a JSON object")
-    return header
 
 
 def frames_stacked(model: BaseAlgorithm, channels: int = 3) -> int:
