@@ -30,7 +30,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load as load_tensors
 from safetensors.torch import save as save_tensors
 
-from style_wrap.errors import ConfigError, WeightsError
+from style_wrap.errors import ConfigError, StyleWrapError, WeightsError
 from style_wrap.hub import resolve_weights
 from style_wrap.io import atomic_write_bytes, read_safetensors_header
 from style_wrap.nets import GeneratorConfig, ResnetGenerator
@@ -254,16 +254,23 @@ def load_generator(
                 f"{path}: tensor {name!r} is {header[name]['dtype']}; expected a floating "
                 f"dtype ({', '.join(_FLOAT_DTYPES)})"
             )
-    try:  # from the bytes: safetensors' own file opening needs a UTF-8 path
-        state = load_tensors(path.read_bytes())
-    except SafetensorError as err:
-        raise WeightsError(f"{path}: corrupt safetensors data ({err})") from None
-    for name, tensor in state.items():
-        if not torch.isfinite(tensor).all():
-            raise WeightsError(f"{path}: tensor {name!r} holds NaN or infinite values")
+    state = read_tensors(path)
     generator = spec.architecture.build()
     generator.load_state_dict({k: v.float() for k, v in state.items()})
     return generator.to(device).eval(), spec
+
+
+def read_tensors(path: Path, error: type[StyleWrapError] = WeightsError) -> dict[str, torch.Tensor]:
+    """Every tensor of a safetensors file, read from its bytes (safetensors' own file opening
+    needs a UTF-8 path); corrupt data, or a floating tensor with NaN or infinities, is ``error``."""
+    try:
+        state = load_tensors(path.read_bytes())
+    except SafetensorError as err:
+        raise error(f"{path}: corrupt safetensors data ({err})") from None
+    for name, tensor in state.items():
+        if tensor.is_floating_point() and not torch.isfinite(tensor).all():
+            raise error(f"{path}: tensor {name!r} holds NaN or infinite values")
+    return state
 
 
 def _existing(path: str | os.PathLike[str]) -> Path:

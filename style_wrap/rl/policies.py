@@ -27,8 +27,6 @@ from typing import Any
 import numpy as np
 import torch
 from gymnasium import spaces
-from safetensors import SafetensorError
-from safetensors.torch import load as load_tensors
 from safetensors.torch import save as save_tensors
 from stable_baselines3 import A2C, DDPG, DQN, PPO, SAC, TD3
 from stable_baselines3.common.base_class import BaseAlgorithm
@@ -257,17 +255,14 @@ def _load_policy_weights(path: Path, device: str) -> BaseAlgorithm:
         raise PolicyError(
             f"{path}: tensors do not match the policy the header describes (first: {wrong[:3]})"
         )
-    try:  # from the bytes: safetensors' own file opening needs a UTF-8 path
-        state = load_tensors(path.read_bytes())
-    except SafetensorError as err:
-        raise PolicyError(f"{path}: corrupt safetensors data ({err})") from None
+    from style_wrap.weights import read_tensors
+
+    state = read_tensors(path, PolicyError)
     for name, tensor in state.items():
         if tensor.dtype != expected[name].dtype:
             raise PolicyError(
                 f"{path}: tensor {name!r} is {tensor.dtype}; expected {expected[name].dtype}"
             )
-        if tensor.is_floating_point() and not torch.isfinite(tensor).all():
-            raise PolicyError(f"{path}: tensor {name!r} holds NaN or infinite values")
     missing, unexpected = model.policy.load_state_dict(state, strict=False)
     assert not unexpected and set(missing) <= set(model.policy.state_dict()) - set(expected)
     model.policy.set_training_mode(False)
