@@ -33,6 +33,8 @@ __all__ = [
     "UPSAMPLERS",
     "to_model_input",
     "from_model_output",
+    "temporal_input",
+    "temporal_state",
 ]
 
 
@@ -65,6 +67,34 @@ def from_model_output(images: torch.Tensor) -> torch.Tensor:
         .to(torch.uint8)
         .permute(0, 2, 3, 1)
     )
+
+
+def temporal_input(
+    frames: torch.Tensor,
+    previous: torch.Tensor | None = None,
+    outputs: torch.Tensor | None = None,
+    started: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """A temporal generator's input: each frame, the frame before it, and the generator's own
+    translation of that frame, stacked on the channel axis (NCHW, model units).
+
+    A row without history (an episode's first frame: ``previous`` None, or ``started`` False
+    there) gets its own frame as the previous one and zeros as the previous output, so the
+    generator can tell a start from the middle of an episode.
+
+    Example:
+        >>> x = torch.ones(2, 3, 4, 4)
+        >>> y = temporal_input(x, -x, -x, started=torch.tensor([True, False]))
+        >>> y.shape, y[0, 3:].mean().item(), y[1, 3:6].mean().item(), y[1, 6:].abs().sum().item()
+        (torch.Size([2, 9, 4, 4]), -1.0, 1.0, 0.0)
+    """
+    if previous is None or outputs is None:
+        return torch.cat([frames, frames, torch.zeros_like(frames)], dim=1)
+    if started is not None:
+        keep = started.to(frames.device).view(-1, 1, 1, 1)
+        previous = torch.where(keep, previous, frames)
+        outputs = torch.where(keep, outputs, torch.zeros_like(outputs))
+    return torch.cat([frames, previous, outputs], dim=1)
 
 
 def _norm(channels: int) -> nn.Module:
@@ -106,6 +136,9 @@ class GeneratorConfig:
     n_blocks: int = 9
     n_downsampling: int = 2
     upsample: str = "transpose"
+    #: Also reads the previous frame and its own previous output (:func:`temporal_input`): the
+    #: network's first layer takes ``3 * in_channels`` channels.
+    temporal: bool = False
 
     def __post_init__(self) -> None:
         for name in ("in_channels", "out_channels", "ngf", "n_downsampling"):
@@ -124,6 +157,8 @@ class GeneratorConfig:
             raise ConfigError(
                 f"generator upsample = {self.upsample!r}; expected one of {', '.join(UPSAMPLERS)}"
             )
+        if not isinstance(self.temporal, bool):
+            raise ConfigError(f"generator temporal = {self.temporal!r}; expected true or false")
 
     def build(self) -> ResnetGenerator:
         """A freshly initialised generator of this architecture."""
@@ -166,6 +201,8 @@ class ResnetGenerator(nn.Module):
         n_downsampling: Stride-2 downsamplings (and as many upsamplings).
         upsample: ``transpose`` (transposed conv, as CycleGAN) or ``resize`` (nearest resize +
             conv, which avoids checkerboard artifacts).
+        temporal: Read :func:`temporal_input` (``3 * in_channels`` channels): the frame, the
+            previous frame and the previous output.
     """
 
     def __init__(
@@ -176,14 +213,15 @@ class ResnetGenerator(nn.Module):
         n_blocks: int = 9,
         n_downsampling: int = 2,
         upsample: str = "transpose",
+        temporal: bool = False,
     ):
         super().__init__()
         self.config = GeneratorConfig(
-            in_channels, out_channels, ngf, n_blocks, n_downsampling, upsample
+            in_channels, out_channels, ngf, n_blocks, n_downsampling, upsample, temporal
         )
         layers: list[nn.Module] = [
             nn.ReflectionPad2d(3),
-            nn.Conv2d(in_channels, ngf, 7),
+            nn.Conv2d(in_channels * (3 if temporal else 1), ngf, 7),
             _norm(ngf),
             nn.ReLU(inplace=True),
         ]
@@ -246,6 +284,25 @@ class PatchDiscriminator(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.model(x)
+
+
+def temporal_state(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """A per-frame generator's weights for its temporal twin: the first layer's weights for the
+    previous frame and output are zero, so the twin starts out translating as the original does.
+
+    Example:
+        >>> g = ResnetGenerator(ngf=4, n_blocks=1)
+        >>> t = ResnetGenerator(ngf=4, n_blocks=1, temporal=True)
+        >>> _ = t.load_state_dict(temporal_state(g.state_dict()))
+        >>> x = torch.rand(1, 3, 8, 8) * 2 - 1
+        >>> bool(torch.allclose(g(x), t(temporal_input(x, -x, x)), atol=1e-6))
+        True
+    """
+    name = "model.1.weight"  # the 7x7 convolution after the first padding
+    weight = state[name]
+    out = dict(state)
+    out[name] = torch.cat([weight, torch.zeros_like(weight), torch.zeros_like(weight)], dim=1)
+    return out
 
 
 def init_weights(module: nn.Module, gain: float = 0.02) -> None:

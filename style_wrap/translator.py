@@ -6,6 +6,11 @@ run through the generator under ``torch.inference_mode``, converted back to uint
 and copied out. On CUDA a fixed batch size is replayed from a captured CUDA graph. The wrappers
 own no tensor code; they call a :class:`Translator`.
 
+A *temporal* generator (``temporal = true`` in its architecture) also reads each frame's
+predecessor and its own translation of it. Its caller keeps a :class:`History` per stream of
+frames (one per env, a row per sub-env) and forgets a row where an episode starts; without a
+history every frame is translated as an episode's first.
+
 Example:
     >>> import tempfile, numpy as np
     >>> from style_wrap.nets import GeneratorConfig
@@ -31,10 +36,79 @@ import torch.nn.functional as F
 from style_wrap.devices import resolve_device, resolve_dtype
 from style_wrap.errors import ObservationError
 from style_wrap.hub import resolve_weights
-from style_wrap.nets import from_model_output, to_model_input
+from style_wrap.nets import from_model_output, temporal_input, to_model_input
 from style_wrap.weights import load_generator
 
-__all__ = ["Translator"]
+__all__ = ["History", "Translator", "episode_starts"]
+
+
+def episode_starts(steps: np.ndarray) -> np.ndarray:
+    """Which frames begin a run of consecutive steps (each frame's step in its episode, ``-1``
+    unknown), for :meth:`Translator.translate_episodes`.
+
+    Example:
+        >>> episode_starts(np.array([0, 1, 2, 5, 6, 0, -1])).tolist()
+        [True, False, False, True, False, True, True]
+    """
+    steps = np.asarray(steps)
+    starts = np.ones(len(steps), bool)
+    starts[1:] = (steps[1:] != steps[:-1] + 1) | (steps[1:] <= 0)
+    return starts
+
+
+class History:
+    """What a temporal translator remembers of each row's stream: the last frame and its
+    translation (uint8 NHWC, on the translator's device), and which rows have them.
+
+    Example:
+        >>> h = History()
+        >>> h.started(3).tolist()  # nothing seen yet: every row starts an episode
+        [False, False, False]
+        >>> frames = torch.zeros(3, 2, 2, 3, dtype=torch.uint8)
+        >>> h.remember(frames, frames)
+        >>> h.forget([1]); h.started(3).tolist()
+        [True, False, True]
+    """
+
+    def __init__(self) -> None:
+        self.frames: torch.Tensor | None = None
+        self.outputs: torch.Tensor | None = None
+        self.valid: torch.Tensor | None = None
+
+    def started(self, n: int) -> torch.Tensor:
+        """Which of ``n`` rows have a previous frame (a bool tensor on the CPU)."""
+        if self.valid is None or len(self.valid) != n:
+            return torch.zeros(n, dtype=torch.bool)
+        return self.valid.clone()
+
+    def remember(self, frames: torch.Tensor, outputs: torch.Tensor) -> None:
+        """Keep this step's frames and translations for the next step; every row is started."""
+        self.frames, self.outputs = frames.clone(), outputs.clone()
+        with torch.inference_mode(False):  # a normal tensor: forget() edits it in place
+            self.valid = torch.ones(len(frames), dtype=torch.bool)
+
+    def forget(self, rows: Any = None) -> None:
+        """Episodes start again at ``rows`` (indices or a mask; ``None``: all rows)."""
+        if rows is None or self.valid is None:
+            self.frames = self.outputs = self.valid = None
+            return
+        self.valid[torch.as_tensor(rows)] = False
+
+    def rows(self, index: Any) -> History:
+        """A copy holding only ``index``'s rows (to translate final observations)."""
+        part = History()
+        if self.valid is not None and self.frames is not None and self.outputs is not None:
+            i = torch.as_tensor(np.asarray(index, dtype=np.int64))
+            part.frames = self.frames[i.to(self.frames.device)]
+            part.outputs = self.outputs[i.to(self.outputs.device)]
+            part.valid = self.valid[i].clone()
+        return part
+
+    def copy(self) -> History:
+        part = History()
+        if self.valid is not None:
+            part.frames, part.outputs, part.valid = self.frames, self.outputs, self.valid.clone()
+        return part
 
 
 class Translator:
@@ -49,7 +123,8 @@ class Translator:
             in (area/bilinear) and the result back out. Off by default: a size mismatch is an
             error, never a silently wrong frame.
         compile: Wrap the generator in ``torch.compile`` (slow first call, faster after).
-        cuda_graph: On CUDA, capture a CUDA graph per batch size and replay it.
+        cuda_graph: On CUDA, capture a CUDA graph per batch size and replay it (per-frame
+            generators; a temporal one runs eagerly).
         channels_last: Memory format of the generator's activations; ``None`` picks
             channels_last on CUDA and contiguous NCHW on CPU (faster there for these small
             convolutions, measured by ``style-wrap bench``).
@@ -87,7 +162,10 @@ class Translator:
         self.memory_format = torch.channels_last if channels_last else torch.contiguous_format
         generator = generator.to(dtype=self.dtype, memory_format=self.memory_format)
         self.generator: Any = torch.compile(generator) if compile else generator
-        self.use_cuda_graph = cuda_graph and self.device.type == "cuda" and not compile
+        self.temporal = self.spec.architecture.temporal
+        self.use_cuda_graph = (
+            cuda_graph and self.device.type == "cuda" and not compile and not self.temporal
+        )
         self._graphs: dict[int, tuple[torch.cuda.CUDAGraph, torch.Tensor, torch.Tensor]] = {}
         self._pinned: dict[tuple[int, ...], torch.Tensor] = {}
 
@@ -113,8 +191,13 @@ class Translator:
                 f"{self.frame_shape}; expected that size, or pass resize=True to resize in and out"
             )
 
-    def __call__(self, frames: np.ndarray) -> np.ndarray:
-        """Translate one ``(H, W, 3)`` frame or a batch ``(N, H, W, 3)``; uint8 in and out."""
+    def __call__(self, frames: np.ndarray, history: History | None = None) -> np.ndarray:
+        """Translate one ``(H, W, 3)`` frame or a batch ``(N, H, W, 3)``; uint8 in and out.
+
+        ``history``: for a temporal generator, each row's previous frame and output, updated
+        with this call's (the row of a single frame is row 0); ``None`` translates every frame
+        as an episode's first. A per-frame generator ignores it.
+        """
         frames = np.asarray(frames)
         if frames.dtype != np.uint8:
             raise ObservationError(f"frames of dtype {frames.dtype}; expected uint8")
@@ -125,8 +208,22 @@ class Translator:
                 f"frames of shape {frames.shape}; expected (H, W, 3) or (N, H, W, 3)"
             )
         self.check_frame_shape(batch.shape[1:])
-        out = self.translate_tensor(self._upload(batch)).cpu().numpy()
+        out = self.translate_tensor(self._upload(batch), history).cpu().numpy()
         return out[0] if single else out
+
+    def translate_episodes(self, frames: np.ndarray, starts: np.ndarray) -> np.ndarray:
+        """Translate ``(N, H, W, 3)`` frames in order, one at a time, as one stream of episodes
+        (``starts[i]``: frame ``i`` begins an episode). A per-frame generator translates them
+        64 at a time."""
+        frames = np.asarray(frames)
+        if not self.temporal:
+            return np.concatenate([self(frames[i : i + 64]) for i in range(0, len(frames), 64)])
+        history, out = History(), np.empty_like(frames)
+        for i, frame in enumerate(frames):
+            if starts[i]:
+                history.forget()
+            out[i] = self(frame[None], history)[0]
+        return out
 
     def _upload(self, batch: np.ndarray) -> torch.Tensor:
         host = torch.from_numpy(np.ascontiguousarray(batch))
@@ -141,27 +238,43 @@ class Translator:
         return pinned.to(self.device, non_blocking=True)
 
     @torch.inference_mode()
-    def translate_tensor(self, frames: torch.Tensor) -> torch.Tensor:
-        """uint8 ``(N, H, W, 3)`` on the device to uint8 ``(N, H, W, 3)`` on the device."""
+    def translate_tensor(
+        self, frames: torch.Tensor, history: History | None = None
+    ) -> torch.Tensor:
+        """uint8 ``(N, H, W, 3)`` on the device to uint8 ``(N, H, W, 3)`` on the device
+        (``history`` as in :meth:`__call__`)."""
         size = frames.shape[1:3]
         if tuple(size) != self.frame_shape[:2]:
-            return self._resized(frames)
+            return self._resized(frames, history)
         if self.use_cuda_graph:
             return self._replay(frames)
-        return self._forward(frames)
+        return self._forward(frames, history)
 
-    def _forward(self, frames: torch.Tensor) -> torch.Tensor:
-        return from_model_output(
-            self.generator(to_model_input(frames, self.dtype, self.memory_format))
-        )
+    def _forward(self, frames: torch.Tensor, history: History | None = None) -> torch.Tensor:
+        x = to_model_input(frames, self.dtype, self.memory_format)
+        if not self.temporal:
+            return from_model_output(self.generator(x))
+        past = history if history is not None else History()
+        started = past.started(len(frames))
+        if started.any():
+            assert past.frames is not None and past.outputs is not None
+            prev = to_model_input(past.frames, self.dtype, self.memory_format)
+            prev_out = to_model_input(past.outputs, self.dtype, self.memory_format)
+            x = temporal_input(x, prev, prev_out, started.to(x.device))
+        else:
+            x = temporal_input(x)
+        out = from_model_output(self.generator(x.contiguous(memory_format=self.memory_format)))
+        if history is not None:
+            history.remember(frames, out)
+        return out
 
-    def _resized(self, frames: torch.Tensor) -> torch.Tensor:
+    def _resized(self, frames: torch.Tensor, history: History | None = None) -> torch.Tensor:
         h, w = frames.shape[1:3]
         x = frames.permute(0, 3, 1, 2).float()
         x = F.interpolate(
             x, size=self.frame_shape[:2], mode="bilinear", antialias=True, align_corners=False
         )
-        y = self._forward(x.round().clamp(0, 255).to(torch.uint8).permute(0, 2, 3, 1))
+        y = self._forward(x.round().clamp(0, 255).to(torch.uint8).permute(0, 2, 3, 1), history)
         y = F.interpolate(
             y.permute(0, 3, 1, 2).float(),
             size=(h, w),

@@ -11,6 +11,10 @@ grey level of float rounding):
   importable as ``style_wrap.VecStyleTransfer``), so that a plain gymnasium user never imports
   stable-baselines3.
 
+With a temporal generator each keeps a :class:`~style_wrap.translator.History` (a row per
+sub-env): it is forgotten at ``reset`` and, in the vector forms, per sub-env where an episode
+ends, so every episode's first frame is translated as a start.
+
 They go *first*, right on the env, before any frame stacking (``VecFrameStack``,
 ``FrameStackObservation``) and before ``VecTransposeImage``: the generator reads single HWC frames.
 """
@@ -24,10 +28,10 @@ import gymnasium as gym
 import numpy as np
 import torch
 from gymnasium.utils import RecordConstructorArgs
-from gymnasium.vector import VectorEnv, VectorObservationWrapper, VectorWrapper
+from gymnasium.vector import AutoresetMode, VectorEnv, VectorObservationWrapper, VectorWrapper
 
 from style_wrap.spaces import image_key, image_space
-from style_wrap.translator import Translator
+from style_wrap.translator import History, Translator
 
 __all__ = [
     "StyleTransfer",
@@ -38,17 +42,35 @@ __all__ = [
 ]
 
 
-def translate_obs(translator: Translator, key: str | None, obs: Any) -> Any:
+def translate_obs(
+    translator: Translator, key: str | None, obs: Any, history: History | None = None
+) -> Any:
     """Translate an observation: the frame itself, or its ``key`` entry of a dict."""
     if key is None:
-        return translator(obs)
-    return {**obs, key: translator(obs[key])}
+        return translator(obs, history)
+    return {**obs, key: translator(obs[key], history)}
 
 
-def translate_many(translator: Translator, key: str | None, observations: list[Any]) -> list[Any]:
+def translate_many(
+    translator: Translator, key: str | None, observations: list[Any], history: History | None = None
+) -> list[Any]:
     """Translate separate observations (final or terminal ones) in one batch."""
-    frames = translator(np.stack([o if key is None else o[key] for o in observations]))
+    frames = translator(np.stack([o if key is None else o[key] for o in observations]), history)
     return [f if key is None else {**o, key: f} for o, f in zip(observations, frames)]
+
+
+def translate_final(
+    translator: Translator,
+    key: str | None,
+    observations: list[Any],
+    rows: list[int],
+    history: History,
+) -> list[Any]:
+    """The last observations of the episodes that ended at ``rows``, translated with those rows'
+    history (which is then forgotten: their next frames start episodes)."""
+    final = translate_many(translator, key, observations, history.rows(rows))
+    history.forget(rows)
+    return final
 
 
 def make_translator(
@@ -79,10 +101,12 @@ def _warn_if_other_look(env: gym.Env, translator: Translator) -> None:
 
 
 class Translating:
-    """What the three wrappers share: their :class:`Translator` (``translator``)."""
+    """What the three wrappers share: their :class:`Translator` (``translator``) and the
+    history of a temporal one."""
 
     _translator: Translator
     _key: str | None
+    _history: History
 
     @property
     def translator(self) -> Translator:
@@ -152,17 +176,23 @@ class StyleTransfer(Translating, gym.ObservationWrapper, RecordConstructorArgs):
             env.observation_space, weights, device, dtype, resize, compile
         )
         self.render_translated = render_translated
+        self._history = History()
         _warn_if_other_look(env, self._translator)
 
+    def reset(self, **kwargs: Any) -> tuple[Any, dict[str, Any]]:
+        self._history.forget()  # a temporal translator starts the episode afresh
+        return super().reset(**kwargs)
+
     def observation(self, observation: Any) -> Any:
-        return translate_obs(self._translator, self._key, observation)
+        return translate_obs(self._translator, self._key, observation, self._history)
 
     def render(self) -> Any:
         """The env's render; with ``render_translated``, translated as the policy sees it (what
-        ``RecordVideo`` then records)."""
+        ``RecordVideo`` then records; a temporal translator reads the observations' history,
+        which the render does not change)."""
         frame = self.env.render()
         if self.render_translated and isinstance(frame, np.ndarray) and frame.ndim == 3:
-            return self._translator(np.ascontiguousarray(frame[..., :3]))
+            return self._translator(np.ascontiguousarray(frame[..., :3]), self._history.copy())
         return frame
 
 
@@ -213,16 +243,28 @@ class VectorStyleTransfer(Translating, VectorObservationWrapper):
         self._translator, self._key = make_translator(
             env.single_observation_space, weights, device, dtype, resize, compile
         )
+        self._history = History()
+        self._ended = np.zeros(env.num_envs, bool)  # NEXT_STEP: these sub-envs reset this step
+
+    def reset(self, **kwargs: Any) -> tuple[Any, dict[str, Any]]:
+        self._history.forget()
+        self._ended[:] = False
+        return super().reset(**kwargs)
 
     def observations(self, observations: Any) -> Any:
         """Translate a batch of observations (stacked on the first axis)."""
-        return translate_obs(self._translator, self._key, observations)
+        return translate_obs(self._translator, self._key, observations, self._history)
 
     def step(self, actions: Any) -> tuple[Any, Any, Any, Any, dict[str, Any]]:
-        observations, rewards, terminations, truncations, infos = super().step(actions)
+        observations, rewards, terminations, truncations, infos = self.env.step(actions)
+        ended = np.logical_or(terminations, truncations)
         if "final_obs" in infos:  # SAME_STEP autoreset: the episodes' last frames
             infos = {**infos, "final_obs": self._translate_final(infos)}
-        return observations, rewards, terminations, truncations, infos
+        if self._ended.any():  # NEXT_STEP: these observations are the reset ones
+            self._history.forget(np.flatnonzero(self._ended))
+        next_step = self.env.metadata.get("autoreset_mode") == AutoresetMode.NEXT_STEP
+        self._ended = ended if next_step else np.zeros_like(ended)
+        return self.observations(observations), rewards, terminations, truncations, infos
 
     def _translate_final(self, infos: dict[str, Any]) -> np.ndarray:
         final = infos["final_obs"]
@@ -230,8 +272,10 @@ class VectorStyleTransfer(Translating, VectorObservationWrapper):
         out = final.copy()
         index = np.flatnonzero(mask)
         if len(index):
-            for i, obs in zip(
-                index, translate_many(self._translator, self._key, list(final[index]))
-            ):
+            rows = index.tolist()
+            translated = translate_final(
+                self._translator, self._key, list(final[index]), rows, self._history
+            )
+            for i, obs in zip(index, translated):
                 out[i] = obs
         return out

@@ -42,8 +42,14 @@ def _read(path: Path, reader: Any, what: str) -> Any:
 
 
 def _batched(translator: Translator, frames: np.ndarray, batch: int, progress: bool) -> np.ndarray:
-    """Translate ``frames`` ``batch`` at a time, under a progress bar for long inputs."""
+    """Translate ``frames`` ``batch`` at a time, under a progress bar for long inputs (a
+    temporal translator: in order, as one episode)."""
     from tqdm.auto import tqdm
+
+    if translator.temporal:
+        starts = np.zeros(len(frames), bool)
+        starts[0] = True
+        return translator.translate_episodes(frames, starts)
 
     with tqdm(total=len(frames), unit="frame", disable=not progress or len(frames) <= batch) as bar:
         parts = []
@@ -106,12 +112,7 @@ def translate_file(
         raise ObservationError(
             f"{source}: video frames of shape {frames.shape}; expected RGB frames"
         )
-    out = np.concatenate(
-        [
-            translator(np.ascontiguousarray(frames[i : i + batch_size]))
-            for i in range(0, len(frames), batch_size)
-        ]
-    )
+    out = _batched(translator, frames, batch_size, progress)
     with atomic_path(target, suffix=".mp4") as tmp:
         iio.imwrite(tmp, out, fps=fps, codec="libx264", macro_block_size=1)
     return len(out)

@@ -131,7 +131,9 @@ def evaluate_translator(
     flat = states.reshape(-1, states.shape[-1])
     source = _render(config.source, flat, size)
     truth = _render(config.target, flat, size)
-    translated = np.concatenate([translator(source[i : i + 64]) for i in range(0, len(source), 64)])
+    # Each sequence is one run of consecutive states (a temporal translator starts it afresh).
+    starts = np.arange(len(source)) % config.sequence_length == 0
+    translated = translator.translate_episodes(source, starts)
     masks = np.stack([body_mask(config.target, q, width=size, height=size) for q in flat])
     result = _image_metrics(source, translated, truth, masks)
     shape = (config.sequences, config.sequence_length, size, size, 3)

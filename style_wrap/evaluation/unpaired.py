@@ -44,7 +44,7 @@ from torch import nn
 from style_wrap.errors import DataError
 from style_wrap.io import atomic_write_bytes, check_output_path
 from style_wrap.settings import check_at_least
-from style_wrap.translator import Translator
+from style_wrap.translator import Translator, episode_starts
 
 __all__ = ["evaluate_unpaired", "histogram_distance", "kid", "unpaired_table"]
 
@@ -217,9 +217,9 @@ def evaluate_unpaired(
         )
     frames_s, steps_s = _subsample(data_s, max_frames, seed)
     frames_t, steps_t = _subsample(data_t, max_frames, seed + 1)
-    translated = np.concatenate(
-        [translator(frames_s[i : i + 64]) for i in range(0, len(frames_s), 64)]
-    )
+    # Frames sampled across the folder: one at a time as episode starts for a temporal
+    # translator (the paired hook, below, translates runs of consecutive states in order).
+    translated = translator.translate_episodes(frames_s, np.ones(len(frames_s), bool))
     net, accuracy = _fit_classifier(frames_s, frames_t, classifier_steps, seed)
     feats = {k: _features(net, f) for k, f in
              (("source", frames_s), ("target", frames_t), ("translated", translated))}  # fmt: skip
@@ -290,7 +290,7 @@ def _paired(translator: Translator, hook: str, data: Any, limit: int, seed: int)
     }
     source, truth = drawn["source"], drawn["target"]
     translator.check_frame_shape(tuple(source.shape[1:]), f"frames drawn by {hook}")
-    translated = np.concatenate([translator(source[i : i + 64]) for i in range(0, len(source), 64)])
+    translated = translator.translate_episodes(source, episode_starts(steps))
     runs = np.split(np.arange(len(steps)), np.flatnonzero(np.diff(steps) != 1) + 1)
     runs = [r for r in runs if len(r) > 1]
     out: dict[str, Any] = {"states": len(source)}

@@ -28,6 +28,7 @@ from style_wrap.errors import DataError
 from style_wrap.hub import resolve_policy
 from style_wrap.rl.expert import StateExpert
 from style_wrap.rl.policies import FrameStacker, check_policy_file, frames_stacked
+from style_wrap.translator import History
 
 __all__ = [
     "Actor",
@@ -74,7 +75,22 @@ class ExpertActor(Actor):
         return self.expert.act(self.data.qpos, self.data.qvel, deterministic=self.deterministic)
 
 
-class PixelActor(Actor):
+class _Seeing(Actor):
+    """An actor that sees frames through an optional translator, one episode's history at a
+    time (a temporal translator starts afresh at every episode's first frame)."""
+
+    translator: Any = None
+    _history: History | None = None
+
+    def _seen(self, frame: np.ndarray, start: bool = False) -> np.ndarray:
+        if self.translator is None:
+            return frame
+        if self._history is None or start:
+            self._history = History()
+        return self.translator(frame[None], self._history)[0]
+
+
+class PixelActor(_Seeing):
     """A pixel policy reading its last ``n`` frames stacked as SB3's ``VecFrameStack`` does.
 
     Args:
@@ -96,11 +112,8 @@ class PixelActor(Actor):
         if translator is not None:
             translator.check_frame_shape(tuple(frame_shape), "the env's frames")
 
-    def _seen(self, frame: np.ndarray) -> np.ndarray:
-        return frame if self.translator is None else self.translator(frame[None])[0]
-
     def reset(self, frame: np.ndarray) -> None:
-        self.stack = self.stacker.reset(self._seen(frame))
+        self.stack = self.stacker.reset(self._seen(frame, start=True))
 
     def observe(self, frame: np.ndarray) -> None:
         self.stack = self.stacker.push(self._seen(frame))
@@ -110,7 +123,7 @@ class PixelActor(Actor):
         return action
 
 
-class CallableActor(Actor):
+class CallableActor(_Seeing):
     """Any pixel policy as a Python callable: ``policy(frame) -> action`` on each HWC uint8
     frame (through ``translator`` when given). An object with a ``reset()`` method has it called
     at every episode's first frame (a controller that keeps state between frames)."""
@@ -118,13 +131,10 @@ class CallableActor(Actor):
     def __init__(self, policy: Callable[[np.ndarray], Any], translator: Any = None):
         self.policy, self.translator = policy, translator
 
-    def _seen(self, frame: np.ndarray) -> np.ndarray:
-        return frame if self.translator is None else self.translator(frame[None])[0]
-
     def reset(self, frame: np.ndarray) -> None:
         if callable(getattr(self.policy, "reset", None)):
             self.policy.reset()  # type: ignore[attr-defined]
-        self.frame = self._seen(frame)
+        self.frame = self._seen(frame, start=True)
 
     def observe(self, frame: np.ndarray) -> None:
         self.frame = self._seen(frame)

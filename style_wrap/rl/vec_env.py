@@ -12,7 +12,8 @@ from typing import Any
 import torch
 from stable_baselines3.common.vec_env import VecEnv, VecEnvWrapper
 
-from style_wrap.wrappers import Translating, make_translator, translate_many, translate_obs
+from style_wrap.translator import History
+from style_wrap.wrappers import Translating, make_translator, translate_final, translate_obs
 
 __all__ = ["VecStyleTransfer"]
 
@@ -57,15 +58,22 @@ class VecStyleTransfer(Translating, VecEnvWrapper):
         self._translator, self._key = make_translator(
             venv.observation_space, weights, device, dtype, resize, compile
         )
+        self._history = History()
 
     def reset(self) -> Any:
-        return translate_obs(self._translator, self._key, self.venv.reset())
+        self._history.forget()
+        return translate_obs(self._translator, self._key, self.venv.reset(), self._history)
 
     def step_wait(self) -> Any:
         observations, rewards, dones, infos = self.venv.step_wait()
         ends = [i for i, info in enumerate(infos) if "terminal_observation" in info]
         if ends:
             terminal = [infos[i]["terminal_observation"] for i in ends]
-            for i, obs in zip(ends, translate_many(self._translator, self._key, terminal)):
+            translated = translate_final(self._translator, self._key, terminal, ends, self._history)
+            for i, obs in zip(ends, translated):
                 infos[i]["terminal_observation"] = obs
-        return translate_obs(self._translator, self._key, observations), rewards, dones, infos
+        done_rows = [i for i, d in enumerate(dones) if d and i not in ends]
+        if done_rows:  # an episode ended without a terminal observation: still a new start
+            self._history.forget(done_rows)
+        observations = translate_obs(self._translator, self._key, observations, self._history)
+        return observations, rewards, dones, infos

@@ -78,6 +78,22 @@ class TrainConfig:
     ngf: int = setting(32, "Generator width: channels of its first layer.")
     n_blocks: int = setting(6, "Residual blocks in each generator.")
     upsample: str = setting("transpose", "Generator upsampling.", UPSAMPLE_MODES)
+    temporal: bool = setting(
+        False,
+        "Make G_AB temporal: it also reads the previous source frame and its own previous "
+        "output, so it can carry what one frame leaves open (a checker floor's phase when the "
+        "two looks' checkers differ) from frame to frame. Trained on streams that walk "
+        "domain A's episodes step by step (its own outputs as history) and, in the cycle, on "
+        "domain B's consecutive frames (the true previous frame as history). Needs frames "
+        "collected with --every 1 (whole episodes from step 0). Warm starts from a per-frame "
+        "G_AB (init_g_ab) translate as it did at first.",
+    )
+    temporal_horizon: int = setting(
+        0,
+        "With temporal: the training streams also restart at a random episode's first frame "
+        "after each step with probability 1 / N (walks of N steps on average; more batches "
+        "near the starts, where the history begins); 0 walks whole episodes.",
+    )
     ndf: int = setting(64, "Discriminator width.")
     d_layers: int = setting(0, "Discriminator strided layers; 0 picks from the frame size.")
     gan_mode: str = setting("lsgan", "Adversarial loss.", GAN_MODES)
@@ -180,7 +196,7 @@ class TrainConfig:
         positive = ("iters", "batch_size", "ngf", "ndf", "checkpoint_every", "log_every")
         check_at_least(fields_of(self, *positive, "pose_steps", "pose_width"), 1, prefix="setting ")
         counts = ("n_blocks", "d_layers", "pool_size", "sample_every", "export_every", "threads")
-        counts += ("policy_batch", "policy_shift")
+        counts += ("policy_batch", "policy_shift", "temporal_horizon")
         check_at_least(fields_of(self, *counts), 0, prefix="setting ")
         weights = ("lambda_cycle", "lambda_identity", "lambda_gp", "lambda_pose", "lambda_policy")
         floors = ("floor_period_a", "floor_period_b", "floor_extent")
@@ -196,6 +212,11 @@ class TrainConfig:
             )
         if not 0.0 <= self.ema < 1.0:
             raise ConfigError(f"setting ema = {self.ema!r}; expected 0 <= ema < 1 (0: off)")
+        if self.temporal and self.lambda_policy > 0:
+            raise ConfigError(
+                f"settings temporal = true and lambda_policy = {self.lambda_policy}: the policy "
+                "term reads per-frame translations; expected lambda_policy = 0 with temporal"
+            )
         if self.lambda_policy > 0 and not (self.policy and self.policy_expert):
             raise ConfigError(
                 f"lambda_policy = {self.lambda_policy} needs settings policy (a domain-B pixel "
@@ -212,6 +233,11 @@ class TrainConfig:
         from style_wrap.nets import GeneratorConfig
 
         return GeneratorConfig(ngf=self.ngf, n_blocks=self.n_blocks, upsample=self.upsample)
+
+    @property
+    def generator_ab(self) -> GeneratorConfig:
+        """G_AB's architecture: :attr:`generator`, temporal with ``temporal``."""
+        return dataclasses.replace(self.generator, temporal=self.temporal)
 
     @property
     def identity_weight(self) -> float:

@@ -212,9 +212,13 @@ def save_frames(
     name: str,
     qpos: np.ndarray | None = None,
     qvel: np.ndarray | None = None,
+    steps: np.ndarray | None = None,
     shard_size: int = 1000,
 ) -> dict[str, Any]:
     """Store frames you already have (uint8, ``(n, H, W, 3)``) as a dataset folder, appending.
+
+    ``steps``: each frame's step in its episode (0 starts one), for the settings that read
+    consecutive frames (a temporal generator, the policy term); unknown without it.
 
     Example:
         >>> import tempfile, numpy as np
@@ -231,6 +235,13 @@ def save_frames(
         )
     if (qpos is None) != (qvel is None):
         raise DataError("qpos and qvel: expected both or neither")
+    if steps is not None:
+        steps = np.asarray(steps)
+        if steps.shape != (len(frames),) or steps.dtype.kind not in "iu" or (steps < 0).any():
+            raise DataError(
+                f"steps of dtype {steps.dtype} and shape {steps.shape}; expected "
+                f"({len(frames)},) integers >= 0, one per frame"
+            )
     out = Path(out)
     manifest = open_manifest(out, "", {}, list(frames.shape[1:]), name)
     has_state = qpos is not None
@@ -248,6 +259,7 @@ def save_frames(
                 "frames": list(frames[part]),
                 "qpos": [] if qpos is None else list(np.asarray(qpos)[part]),
                 "qvel": [] if qvel is None else list(np.asarray(qvel)[part]),
+                "steps": [] if steps is None else [int(k) for k in steps[part]],
             },
             seed=-1,
         )

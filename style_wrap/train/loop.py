@@ -24,7 +24,7 @@ import torch.distributed as dist
 from style_wrap.devices import resolve_device
 from style_wrap.errors import CheckpointError, ConfigError, DataError, TrainingError
 from style_wrap.io import atomic_write_bytes
-from style_wrap.nets import GeneratorConfig, to_model_input
+from style_wrap.nets import GeneratorConfig, temporal_state, to_model_input
 from style_wrap.train.config import TrainConfig, default_run_name, load_toml
 from style_wrap.train.consistency import PolicyPanel, expert_labels, policy_panel
 from style_wrap.train.data import FrameData, load_frames
@@ -40,9 +40,15 @@ from style_wrap.train.export import (
     read_checkpoint,
 )
 from style_wrap.train.logs import RunWriter
-from style_wrap.train.model import CycleGAN
+from style_wrap.train.model import CycleGAN, History
 from style_wrap.train.pose import pose_targets
-from style_wrap.train.sampling import EpochSampler, frame_batches, stack_batches
+from style_wrap.train.sampling import (
+    EpisodeStreams,
+    EpochSampler,
+    frame_batches,
+    previous_frames,
+    stack_batches,
+)
 from style_wrap.weights import load_generator
 
 __all__ = ["CHECKPOINT", "EXPORTS", "EXPORTS_DIR", "Run", "train", "export_run"]
@@ -92,6 +98,14 @@ def _load_domains(config: TrainConfig) -> tuple[FrameData, FrameData]:
                 )
         if data_a.qpos.shape[1] != data_b.qpos.shape[1]:
             raise DataError(f"pose sizes differ: {data_a.qpos.shape[1]} and {data_b.qpos.shape[1]}")
+    if config.temporal:
+        for folder, data in ((config.domain_a, data_a), (config.domain_b, data_b)):
+            if data.steps is None or not (data.steps == 0).any() or len(data.stack_ends(2)) == 0:
+                raise DataError(
+                    f"temporal = true needs whole episodes, but {folder} holds no episode's "
+                    "first step or no two consecutive steps; expected frames collected with "
+                    "--every 1 and no --skip-steps"
+                )
     return data_a, data_b
 
 
@@ -270,6 +284,11 @@ class Run:
             self.samplers["policy"] = EpochSampler(
                 len(self.ends), per_step, config.seed + 2, rank, world
             )
+        if config.temporal:
+            steps_a = torch.from_numpy(data[0].steps)
+            self.samplers["streams"] = EpisodeStreams(
+                steps_a, config.batch_size, config.seed + 3 + 1000 * rank, config.temporal_horizon
+            )
 
     def _pose_targets(self, periods: tuple[float, float]) -> list[torch.Tensor | None]:
         """Each domain's pose targets, its floor phase read with ``periods`` (A's, B's)."""
@@ -305,6 +324,11 @@ class Run:
             sampler = self.samplers["policy"]
             n = self.panel.n_stack
             self.stacks = stack_batches(frames_a, self.ends, self.labels, n, sampler, fmt)
+        if config.temporal:
+            self.frames = (frames_a, frames_b)
+            self.steps = tuple(torch.from_numpy(d.steps).to(self.device) for d in self.data)
+            if model.step == 0:
+                self._burn_in()
         g = torch.Generator().manual_seed(config.seed)
         pick_a = torch.randperm(len(frames_a), generator=g)[:4].to(self.device)
         pick_b = torch.randperm(len(frames_b), generator=g)[:4].to(self.device)
@@ -336,8 +360,55 @@ class Run:
             reason = str(err) if isinstance(err, CheckpointError) else f"{latest}: {err}"
             raise CheckpointError(f"{reason.splitlines()[0][:300]}{hint}") from None
 
+    def _burn_in(self) -> None:
+        """Spread a fresh run's streams over their episodes: each walks, translating without
+        gradient, from its episode's first frame to a random step of it (up to 400), so the
+        first batches are not all episode starts."""
+        streams: EpisodeStreams = self.samplers["streams"]
+        g = torch.Generator().manual_seed(self.config.seed + 4)
+        walks = torch.randint(1, 400, (streams.n,), generator=g)
+        for k in range(int(walks.max())):
+            active = walks > k
+            index, history = self._stream_batch(active)
+            with torch.no_grad():
+                fake = self.model.g_ab(self.model.ab_input(self._frames_a(index), history))
+            if streams.outputs is not None:
+                fake = torch.where(active.to(self.device).view(-1, 1, 1, 1), fake, streams.outputs)
+            streams.outputs = fake
+
+    def _frames_a(self, index: torch.Tensor) -> torch.Tensor:
+        return to_model_input(self.frames[0][index.to(self.device)])
+
+    def _stream_batch(self, active: torch.Tensor | None = None) -> tuple[torch.Tensor, History]:
+        """The streams' next frames of domain A and their history (their own last outputs)."""
+        streams: EpisodeStreams = self.samplers["streams"]
+        index, started = streams.next(active)
+        outputs = streams.outputs
+        previous = self._frames_a(torch.where(started, index - 1, index))
+        if outputs is None or outputs.shape[0] != len(index):
+            outputs, started = torch.zeros_like(previous), torch.zeros_like(started)
+        return index, History(previous, outputs.to(self.device), started.to(self.device))
+
+    def _temporal_step(self) -> dict[str, float]:
+        streams: EpisodeStreams = self.samplers["streams"]
+        index, history_a = self._stream_batch()
+        pose_a = None if self.poses[0] is None else self.poses[0][index.to(self.device)]
+        pick = self.samplers["b"].next().to(self.device)
+        before, ok = previous_frames(self.steps[1], pick)
+        frames_b = self.frames[1]
+        real_b, prev_b = to_model_input(frames_b[pick]), to_model_input(frames_b[before])
+        history_b = History(prev_b, prev_b, ok)
+        pose_b = None if self.poses[1] is None else self.poses[1][pick]
+        losses = self.model.train_step(
+            self._frames_a(index), real_b, pose_a, pose_b, None, history_a, history_b
+        )
+        streams.outputs = self.model.last_fake_b
+        return losses
+
     def step(self) -> dict[str, float]:
         """One training iteration on the next batches; returns its losses."""
+        if self.config.temporal:
+            return self._temporal_step()
         (real_a, pose_a), (real_b, pose_b) = next(self.batches_a), next(self.batches_b)
         policy_batch = None if self.stacks is None else next(self.stacks)
         return self.model.train_step(real_a, real_b, pose_a, pose_b, policy_batch)
@@ -469,17 +540,18 @@ class Run:
 def _init_states(config: TrainConfig, names: tuple[str, str]) -> dict[str, dict[str, Any]]:
     """The weights named by ``init_g_ab`` / ``init_g_ba``, checked against the run's settings."""
     states = {}
-    for key, path, (source, target) in (
-        ("g_ab", config.init_g_ab, names),
-        ("g_ba", config.init_g_ba, names[::-1]),
+    for key, path, (source, target), arch in (
+        ("g_ab", config.init_g_ab, names, config.generator_ab),
+        ("g_ba", config.init_g_ba, names[::-1], config.generator),
     ):
         if not path:
             continue
         net, spec = load_generator(path)
-        if spec.architecture != config.generator:
+        widened = arch.temporal and spec.architecture == config.generator
+        if spec.architecture != arch and not widened:
             raise ConfigError(
                 f"init_{key} {path}: architecture {spec.architecture}; expected "
-                f"{config.generator} (the run's ngf, n_blocks, upsample)"
+                f"{arch} (the run's ngf, n_blocks, upsample, temporal)"
             )
         if (spec.domain_from, spec.domain_to) != (source, target):
             warnings.warn(
@@ -487,5 +559,6 @@ def _init_states(config: TrainConfig, names: tuple[str, str]) -> dict[str, dict[
                 f"this run's {key} translates {source} -> {target}",
                 stacklevel=3,
             )
-        states[key] = net.state_dict()
+        # A per-frame G_AB starts a temporal one: the history's weights start at zero.
+        states[key] = temporal_state(net.state_dict()) if widened else net.state_dict()
     return states

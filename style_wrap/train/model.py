@@ -6,8 +6,12 @@ CycleGAN code splits it: :meth:`~CycleGAN.forward` (the fakes), :meth:`~CycleGAN
 (the generators' losses with the discriminators frozen), so no gradient of the generator loss
 reaches a discriminator's parameters or optimizer (the post's first trap).
 The cycle term's ``detached`` mode feeds the other generator's fake through ``.detach()`` (the
-post's broken cycle). Under ``torchrun`` gradients are averaged across processes before every
-optimizer step (see :mod:`style_wrap.train.loop`).
+post's broken cycle). With ``temporal`` G_AB also reads the previous frame and output: on domain
+A the run's streams supply its own last outputs; in the cycle ``G_AB(G_BA(b))`` the true previous
+domain-B frame stands in for its previous output (and ``G_BA`` of the previous frame, without
+gradient, for the previous source), which shows it how a frame follows from the one before.
+Under ``torchrun`` gradients are averaged across processes before every optimizer step (see
+:mod:`style_wrap.train.loop`).
 """
 
 from __future__ import annotations
@@ -23,7 +27,13 @@ from torch import nn
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from style_wrap.errors import ConfigError
-from style_wrap.nets import GeneratorConfig, PatchDiscriminator, PoseRegressor, from_model_output
+from style_wrap.nets import (
+    GeneratorConfig,
+    PatchDiscriminator,
+    PoseRegressor,
+    from_model_output,
+    temporal_input,
+)
 from style_wrap.train.config import TrainConfig
 from style_wrap.train.consistency import PolicyPanel
 from style_wrap.train.dist import DistInfo, average_gradients
@@ -37,7 +47,7 @@ from style_wrap.train.losses import (
 from style_wrap.train.pose import fit_pose_regressor
 from style_wrap.train.sampling import ImagePool
 
-__all__ = ["CycleGAN"]
+__all__ = ["CycleGAN", "History"]
 
 
 @dataclass(frozen=True)
@@ -49,6 +59,19 @@ class _Batch:
     pose_a: torch.Tensor | None = None
     pose_b: torch.Tensor | None = None
     policy: tuple[torch.Tensor, torch.Tensor] | None = None
+    history_a: History | None = None
+    history_b: History | None = None
+
+
+@dataclass(frozen=True)
+class History:
+    """A temporal G_AB's history for a batch: each row's previous frame, the previous output
+    (domain B; for real domain-B frames in the cycle, the true previous frame) and which rows
+    have one (``started``). Model units, NCHW."""
+
+    previous: torch.Tensor
+    outputs: torch.Tensor
+    started: torch.Tensor
 
 
 def _set_requires_grad(modules: list[nn.Module], flag: bool) -> None:
@@ -84,7 +107,7 @@ class CycleGAN:
         self.frame_size = frame_size
         torch.manual_seed(config.seed)
         arch = self.generator_config
-        self.g_ab, self.g_ba = arch.build().to(device), arch.build().to(device)
+        self.g_ab, self.g_ba = config.generator_ab.build().to(device), arch.build().to(device)
         d_layers = config.d_layers or PatchDiscriminator.layers_for_frame_size(min(frame_size))
         self.d_a = PatchDiscriminator(3, config.ndf, d_layers).to(device)
         self.d_b = PatchDiscriminator(3, config.ndf, d_layers).to(device)
@@ -183,17 +206,43 @@ class CycleGAN:
             return contextlib.nullcontext()
         return torch.autocast("cuda", dtype=self.amp_dtype)
 
+    def ab_input(self, x: torch.Tensor, history: History | None = None) -> torch.Tensor:
+        """G_AB's input for frames ``x``: themselves, or with a temporal G_AB their history
+        (none: each frame an episode's first)."""
+        if not self.config.temporal:
+            return x
+        if history is None:
+            return temporal_input(x)
+        return temporal_input(x, history.previous, history.outputs, history.started)
+
     def forward(
-        self, real_a: torch.Tensor, real_b: torch.Tensor
+        self, real_a: torch.Tensor, real_b: torch.Tensor, history_a: History | None = None
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
         """``fake_b, fake_a`` and, with the identity term, the identity maps ``idt_b, idt_a``
         (``G_AB(b)``, ``G_BA(a)``; empty otherwise), in one pass per generator: instance norm is
-        per sample, so batching them together changes nothing."""
+        per sample, so batching them together changes nothing. A temporal G_AB reads
+        ``history_a`` for ``real_a`` (and ``b`` as a start for the identity map)."""
         n, identity = len(real_a), self.config.identity_weight > 0
         with self._autocast():
-            out_ab = self.g_ab(torch.cat([real_a, real_b]) if identity else real_a)
+            x_ab = self.ab_input(real_a, history_a)
+            if identity:
+                x_ab = torch.cat([x_ab, self.ab_input(real_b)])
+            out_ab = self.g_ab(x_ab)
             out_ba = self.g_ba(torch.cat([real_b, real_a]) if identity else real_b)
         return out_ab[:n], out_ba[:n], out_ab[n:], out_ba[n:]
+
+    def _cycle_g_ab(self, history_b: History | None) -> Any:
+        """G_AB as the cycle ``G_AB(G_BA(b))`` calls it: with a temporal G_AB, given the true
+        previous domain-B frame as its previous output and G_BA's translation of that frame
+        (no gradient) as the previous source frame."""
+        if not self.config.temporal:
+            return self.g_ab
+        if history_b is None:
+            return lambda x: self.g_ab(temporal_input(x))
+        with torch.no_grad():
+            previous_a = self.g_ba(history_b.previous)
+        past = History(previous_a, history_b.previous, history_b.started)
+        return lambda x: self.g_ab(self.ab_input(x, past))
 
     def backward_d(
         self,
@@ -230,8 +279,9 @@ class CycleGAN:
                 "G_adv_BA": adversarial_loss(self.d_a(fake_a), True, cfg.gan_mode),
             }
             # With cfg.cycle == "detached": G_BA(G_AB(a).detach()), no gradient into G_AB.
+            g_ab = self._cycle_g_ab(batch.history_b)
             cycle = cycle_losses(
-                self.g_ab, self.g_ba, batch.real_a, batch.real_b, fake_a, fake_b, cfg.cycle
+                g_ab, self.g_ba, batch.real_a, batch.real_b, fake_a, fake_b, cfg.cycle
             )
             losses.update(cycle)
             weighted = [losses["G_adv_AB"], losses["G_adv_BA"]]
@@ -286,16 +336,21 @@ class CycleGAN:
         pose_a: torch.Tensor | None = None,
         pose_b: torch.Tensor | None = None,
         policy_batch: tuple[torch.Tensor, torch.Tensor] | None = None,
+        history_a: History | None = None,
+        history_b: History | None = None,
     ) -> dict[str, float]:
         """One iteration on a batch of each domain (float NCHW in [-1, 1]); returns the losses.
 
         ``pose_a``/``pose_b`` are the batches' recorded poses, used when ``lambda_pose > 0``;
         ``policy_batch`` is ``(stacked domain-A frames, expert actions)``, used when
-        ``lambda_policy > 0`` (see :mod:`style_wrap.train.consistency`).
+        ``lambda_policy > 0`` (see :mod:`style_wrap.train.consistency`); ``history_a`` and
+        ``history_b`` feed a temporal G_AB (see :class:`History`). This step's ``G_AB(a)``
+        is kept, detached, in ``last_fake_b`` (the streams' next history).
         """
         gens, discs = [self.g_ab, self.g_ba], [self.d_a, self.d_b]
-        fakes = self.forward(real_a, real_b)
+        fakes = self.forward(real_a, real_b, history_a)
         fake_b, fake_a = fakes[0], fakes[1]
+        self.last_fake_b = fake_b.detach()
         # 1. Discriminators, on detached fakes, stepped before the generators' adversarial update.
         _set_requires_grad(discs, True)
         self.opt_d.zero_grad(set_to_none=True)
@@ -304,7 +359,7 @@ class CycleGAN:
         # 2. Generators, with the discriminators frozen: no gradient reaches D's parameters.
         _set_requires_grad(discs, False)
         self.opt_g.zero_grad(set_to_none=True)
-        batch = _Batch(real_a, real_b, pose_a, pose_b, policy_batch)
+        batch = _Batch(real_a, real_b, pose_a, pose_b, policy_batch, history_a, history_b)
         g_losses = self.backward_g(batch, fakes)
         total = g_losses.pop("G_total")
         losses = {**g_losses, **losses, "G_total": total}
@@ -366,8 +421,8 @@ class CycleGAN:
     def sample_grid(self, real_a: torch.Tensor, real_b: torch.Tensor) -> np.ndarray:
         """Rows of input | translated | cycle, for domain A then domain B, as a uint8 image."""
         with self._autocast():
-            fake_b, fake_a = self.g_ab(real_a), self.g_ba(real_b)
-            rec_a, rec_b = self.g_ba(fake_b), self.g_ab(fake_a)
+            fake_b, fake_a = self.g_ab(self.ab_input(real_a)), self.g_ba(real_b)
+            rec_a, rec_b = self.g_ba(fake_b), self.g_ab(self.ab_input(fake_a))
         rows = []
         for triple in ((real_a, fake_b, rec_a), (real_b, fake_a, rec_b)):
             for i in range(len(real_a)):

@@ -20,7 +20,14 @@ import torch
 from style_wrap.errors import DataError
 from style_wrap.nets import to_model_input
 
-__all__ = ["EpochSampler", "ImagePool", "frame_batches", "stack_batches"]
+__all__ = [
+    "EpisodeStreams",
+    "EpochSampler",
+    "ImagePool",
+    "frame_batches",
+    "previous_frames",
+    "stack_batches",
+]
 
 
 class ImagePool:
@@ -133,3 +140,96 @@ def stack_batches(
         pick = sampler.next().to(frames.device)
         index = (ends[pick][:, None] - back).reshape(-1)
         yield to_model_input(frames[index], memory_format=memory_format), labels[pick]
+
+
+def previous_frames(steps: torch.Tensor, index: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """For frames ``index``: the index of the frame one step before in the same episode, and
+    whether there is one (at an episode's first frame, or where steps are unknown, there is not:
+    the frame's own index comes back).
+
+    Example:
+        >>> steps = torch.tensor([0, 1, 2, 0, 1])
+        >>> prev, ok = previous_frames(steps, torch.tensor([0, 2, 3, 4]))
+        >>> prev.tolist(), ok.tolist()
+        ([0, 1, 3, 3], [False, True, False, True])
+    """
+    before = (index - 1).clamp(min=0)
+    ok = (index > 0) & (steps[index] >= 1) & (steps[before] == steps[index] - 1)
+    return torch.where(ok, before, index), ok
+
+
+class EpisodeStreams:
+    """Streams that walk recorded episodes step by step, for training a temporal generator on
+    its own outputs: each of ``n`` streams is at one frame, moves to the next step of its episode
+    at every :meth:`next`, and restarts at the first frame of a random episode where its episode
+    (or a run of consecutive steps) ends. The generator's last output of each stream rides along
+    (``outputs``), so a resumed run continues the streams exactly.
+
+    Args:
+        steps: Each frame's step in its episode (``-1`` unknown), in recorded order.
+        n: Streams (the batch size).
+        seed: Seed of the episodes' order.
+        horizon: With ``horizon > 0`` a stream also restarts after each step with probability
+            ``1 / horizon`` (walks of ``horizon`` steps on average), so that more of the batches
+            are near episodes' starts, where the history begins; 0: whole episodes.
+
+    Example:
+        >>> streams = EpisodeStreams(torch.tensor([0, 1, 2, 0, 1, 2]), 2, seed=0)
+        >>> first, started = streams.next()
+        >>> sorted(first.tolist()) in ([0, 0], [0, 3], [3, 3]), started.tolist()
+        (True, [False, False])
+        >>> second, started = streams.next()
+        >>> (second - first).tolist(), started.tolist()
+        ([1, 1], [True, True])
+    """
+
+    def __init__(self, steps: torch.Tensor, n: int, seed: int, horizon: int = 0):
+        self.steps = steps.cpu()
+        self.starts = torch.nonzero(self.steps == 0).flatten()
+        if len(self.starts) == 0:
+            raise DataError(
+                "a temporal generator needs whole episodes (frames recorded from step 0 with "
+                "--every 1); these frames hold no episode's first step"
+            )
+        self.n, self.horizon = n, horizon
+        self.generator = torch.Generator().manual_seed(seed)
+        self.position = torch.full((n,), -1, dtype=torch.int64)
+        self.outputs: torch.Tensor | None = None
+
+    def _restart(self, rows: torch.Tensor) -> None:
+        pick = torch.randint(len(self.starts), (int(rows.sum()),), generator=self.generator)
+        self.position[rows] = self.starts[pick]
+
+    def next(self, active: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """Every stream's next frame index, and which streams continue (have a history).
+
+        ``active``: only these streams move (the others keep their frame, and are reported as
+        continuing)."""
+        if active is not None:
+            kept, moved = self.position.clone(), self.next()
+            self.position = torch.where(active, moved[0], kept)
+            return self.position.clone(), moved[1] | ~active
+        step = self.position + 1
+        inside = (self.position >= 0) & (step < len(self.steps))
+        cont = inside.clone()
+        at = step[inside]
+        cont[inside] = (self.steps[at] >= 1) & (self.steps[at] == self.steps[at - 1] + 1)
+        if self.horizon > 0:
+            cont &= torch.rand(self.n, generator=self.generator) >= 1.0 / self.horizon
+        self.position = torch.where(cont, step, self.position)
+        if (~cont).any():
+            self._restart(~cont)
+        return self.position.clone(), cont
+
+    def state_dict(self) -> dict[str, Any]:
+        return {
+            "position": self.position.clone(),
+            "generator": self.generator.get_state(),
+            "outputs": self.outputs.cpu() if self.outputs is not None else torch.empty(0),
+        }
+
+    def load_state_dict(self, state: dict[str, Any], device: torch.device | None = None) -> None:
+        self.position = state["position"].clone()
+        self.generator.set_state(state["generator"])
+        out = state["outputs"]
+        self.outputs = out.to(device or "cpu") if out.numel() else None
