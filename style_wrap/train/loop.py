@@ -40,7 +40,7 @@ from style_wrap.train.export import (
     read_checkpoint,
 )
 from style_wrap.train.logs import RunWriter
-from style_wrap.train.model import CycleGAN, History
+from style_wrap.train.model import BatchHistory, CycleGAN
 from style_wrap.train.pose import pose_targets
 from style_wrap.train.sampling import (
     EpisodeStreams,
@@ -379,7 +379,9 @@ class Run:
     def _frames_a(self, index: torch.Tensor) -> torch.Tensor:
         return to_model_input(self.frames[0][index.to(self.device)])
 
-    def _stream_batch(self, active: torch.Tensor | None = None) -> tuple[torch.Tensor, History]:
+    def _stream_batch(
+        self, active: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, BatchHistory]:
         """The streams' next frames of domain A and their history (their own last outputs)."""
         streams: EpisodeStreams = self.samplers["streams"]
         index, started = streams.next(active)
@@ -387,7 +389,7 @@ class Run:
         previous = self._frames_a(torch.where(started, index - 1, index))
         if outputs is None or outputs.shape[0] != len(index):
             outputs, started = torch.zeros_like(previous), torch.zeros_like(started)
-        return index, History(previous, outputs.to(self.device), started.to(self.device))
+        return index, BatchHistory(previous, outputs.to(self.device), started.to(self.device))
 
     def _temporal_step(self) -> dict[str, float]:
         streams: EpisodeStreams = self.samplers["streams"]
@@ -397,7 +399,7 @@ class Run:
         before, ok = previous_frames(self.steps[1], pick)
         frames_b = self.frames[1]
         real_b, prev_b = to_model_input(frames_b[pick]), to_model_input(frames_b[before])
-        history_b = History(prev_b, prev_b, ok)
+        history_b = BatchHistory(prev_b, prev_b, ok)
         pose_b = None if self.poses[1] is None else self.poses[1][pick]
         losses = self.model.train_step(
             self._frames_a(index), real_b, pose_a, pose_b, None, history_a, history_b

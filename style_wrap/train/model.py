@@ -47,7 +47,7 @@ from style_wrap.train.losses import (
 from style_wrap.train.pose import fit_pose_regressor
 from style_wrap.train.sampling import ImagePool
 
-__all__ = ["CycleGAN", "History"]
+__all__ = ["BatchHistory", "CycleGAN"]
 
 
 @dataclass(frozen=True)
@@ -59,12 +59,12 @@ class _Batch:
     pose_a: torch.Tensor | None = None
     pose_b: torch.Tensor | None = None
     policy: tuple[torch.Tensor, torch.Tensor] | None = None
-    history_a: History | None = None
-    history_b: History | None = None
+    history_a: BatchHistory | None = None
+    history_b: BatchHistory | None = None
 
 
 @dataclass(frozen=True)
-class History:
+class BatchHistory:
     """A temporal G_AB's history for a batch: each row's previous frame, the previous output
     (domain B; for real domain-B frames in the cycle, the true previous frame) and which rows
     have one (``started``). Model units, NCHW."""
@@ -206,7 +206,7 @@ class CycleGAN:
             return contextlib.nullcontext()
         return torch.autocast("cuda", dtype=self.amp_dtype)
 
-    def ab_input(self, x: torch.Tensor, history: History | None = None) -> torch.Tensor:
+    def ab_input(self, x: torch.Tensor, history: BatchHistory | None = None) -> torch.Tensor:
         """G_AB's input for frames ``x``: themselves, or with a temporal G_AB their history
         (none: each frame an episode's first)."""
         if not self.config.temporal:
@@ -216,7 +216,7 @@ class CycleGAN:
         return temporal_input(x, history.previous, history.outputs, history.started)
 
     def forward(
-        self, real_a: torch.Tensor, real_b: torch.Tensor, history_a: History | None = None
+        self, real_a: torch.Tensor, real_b: torch.Tensor, history_a: BatchHistory | None = None
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
         """``fake_b, fake_a`` and, with the identity term, the identity maps ``idt_b, idt_a``
         (``G_AB(b)``, ``G_BA(a)``; empty otherwise), in one pass per generator: instance norm is
@@ -231,7 +231,7 @@ class CycleGAN:
             out_ba = self.g_ba(torch.cat([real_b, real_a]) if identity else real_b)
         return out_ab[:n], out_ba[:n], out_ab[n:], out_ba[n:]
 
-    def _cycle_g_ab(self, history_b: History | None) -> Any:
+    def _cycle_g_ab(self, history_b: BatchHistory | None) -> Any:
         """G_AB as the cycle ``G_AB(G_BA(b))`` calls it: with a temporal G_AB, given the true
         previous domain-B frame as its previous output and G_BA's translation of that frame
         (no gradient) as the previous source frame."""
@@ -241,7 +241,7 @@ class CycleGAN:
             return lambda x: self.g_ab(temporal_input(x))
         with torch.no_grad():
             previous_a = self.g_ba(history_b.previous)
-        past = History(previous_a, history_b.previous, history_b.started)
+        past = BatchHistory(previous_a, history_b.previous, history_b.started)
         return lambda x: self.g_ab(self.ab_input(x, past))
 
     def backward_d(
@@ -336,15 +336,15 @@ class CycleGAN:
         pose_a: torch.Tensor | None = None,
         pose_b: torch.Tensor | None = None,
         policy_batch: tuple[torch.Tensor, torch.Tensor] | None = None,
-        history_a: History | None = None,
-        history_b: History | None = None,
+        history_a: BatchHistory | None = None,
+        history_b: BatchHistory | None = None,
     ) -> dict[str, float]:
         """One iteration on a batch of each domain (float NCHW in [-1, 1]); returns the losses.
 
         ``pose_a``/``pose_b`` are the batches' recorded poses, used when ``lambda_pose > 0``;
         ``policy_batch`` is ``(stacked domain-A frames, expert actions)``, used when
         ``lambda_policy > 0`` (see :mod:`style_wrap.train.consistency`); ``history_a`` and
-        ``history_b`` feed a temporal G_AB (see :class:`History`). This step's ``G_AB(a)``
+        ``history_b`` feed a temporal G_AB (see :class:`BatchHistory`). This step's ``G_AB(a)``
         is kept, detached, in ``last_fake_b`` (the streams' next history).
         """
         gens, discs = [self.g_ab, self.g_ba], [self.d_a, self.d_b]
