@@ -20,7 +20,6 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from style_wrap.errors import ConfigError
@@ -356,6 +355,12 @@ class PoseRegressor(nn.Module):
         """Pose in the original units."""
         return self(x) * self.std + self.mean
 
-    def loss(self, x: torch.Tensor, pose: torch.Tensor) -> torch.Tensor:
-        """Mean squared error in standardised units."""
-        return F.mse_loss(self(x).float(), self.standardise(pose).float())
+    def loss(
+        self, x: torch.Tensor, pose: torch.Tensor, weights: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """Mean squared error in standardised units; ``weights`` (one per pose dimension)
+        scales each dimension's error (none: all 1)."""
+        error = (self(x).float() - self.standardise(pose).float()) ** 2
+        if weights is not None:
+            error = error * weights
+        return error.mean()

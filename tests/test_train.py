@@ -180,6 +180,35 @@ def test_floor_phase_reads_each_look_with_its_own_period(tmp_path):
         cfg.replace(lambda_pose=0.0)
 
 
+def test_floor_weight_scales_only_the_floor_targets():
+    cfg = TrainConfig(
+        domain_a="a",
+        domain_b="b",
+        lambda_pose=2.0,
+        floor_period_a=0.5,
+        floor_period_b=1.3,
+        floor_weight=4.0,
+        **TINY,
+    )
+    model = CycleGAN(cfg, (16, 16), torch.device("cpu"), pose_dim=6)
+    assert model.pose_weights.tolist() == [1.0, 1.0, 1.0, 1.0, 4.0, 4.0]
+    net, x = model.pose_b, torch.rand(3, 3, 16, 16) * 2 - 1
+    pose = torch.randn(3, 6)
+    error = (net(x) - net.standardise(pose)) ** 2
+    assert torch.allclose(net.loss(x, pose), error.mean())  # no weights: every target alike
+    weighted = net.loss(x, pose, model.pose_weights)
+    assert torch.allclose(weighted, (error[:, :4].sum(1) + 4 * error[:, 4:].sum(1)).mean() / 6)
+    assert (
+        CycleGAN(cfg.replace(floor_weight=1.0), (16, 16), torch.device("cpu"), pose_dim=6)
+        .pose_weights.eq(1)
+        .all()
+    )
+    with pytest.raises(ConfigError, match="floor_weight = 3.0 weighs the floor's targets"):
+        TrainConfig(domain_a="a", domain_b="b", lambda_pose=1.0, floor_weight=3.0)
+    with pytest.raises(ConfigError, match="floor_weight"):
+        cfg.replace(floor_weight=-1.0)
+
+
 def test_pose_consistency_option(tmp_path):
     a, b = make_domains(tmp_path, n=16, state=True)
     settings = {**TINY, "pose_steps": 5, "pose_width": 4, "checkpoint_every": 2}

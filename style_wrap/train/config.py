@@ -120,6 +120,12 @@ class TrainConfig:
         "none past its end (the cheetah: 80 / checker_repeat; 0 disables).",
     )
     floor_period_b: float = setting(0.0, "Checker period (m) of domain B's floor (see A's).")
+    floor_weight: float = setting(
+        1.0,
+        "Weight of the floor's phase and presence inside the pose term, relative to each joint's "
+        "(1: every target alike); raises the floor without raising the body's lambda_pose "
+        "(needs the floor periods).",
+    )
     floor_extent: float = setting(40.0, "Half-length (m) of the floor along x (gymnasium's: 40).")
     pose_steps: int = setting(2000, "Training steps of each pose regressor (with lambda_pose > 0).")
     pose_width: int = setting(32, "Width of the pose regressors.")
@@ -199,7 +205,7 @@ class TrainConfig:
         counts += ("policy_batch", "policy_shift", "temporal_horizon")
         check_at_least(fields_of(self, *counts), 0, prefix="setting ")
         weights = ("lambda_cycle", "lambda_identity", "lambda_gp", "lambda_pose", "lambda_policy")
-        floors = ("floor_period_a", "floor_period_b", "floor_extent")
+        floors = ("floor_period_a", "floor_period_b", "floor_extent", "floor_weight")
         check_at_least(
             fields_of(self, *weights, *floors, "lr", "time_budget"), 0, prefix="setting "
         )
@@ -209,6 +215,12 @@ class TrainConfig:
             raise ConfigError(
                 f"settings floor_period_a = {self.floor_period_a}, floor_period_b = "
                 f"{self.floor_period_b}: expected both > 0 with lambda_pose > 0, or both 0"
+            )
+        if self.floor_weight != 1.0 and self.floor_period_a <= 0:
+            raise ConfigError(
+                f"setting floor_weight = {self.floor_weight} weighs the floor's targets of the "
+                "pose term; expected floor_period_a and floor_period_b > 0 with it (or "
+                "floor_weight = 1)"
             )
         if not 0.0 <= self.ema < 1.0:
             raise ConfigError(f"setting ema = {self.ema!r}; expected 0 <= ema < 1 (0: off)")

@@ -132,6 +132,11 @@ class CycleGAN:
             for net in (self.pose_a, self.pose_b):
                 net.eval().requires_grad_(False)
         self.pose_fitted = False
+        # Each pose target's weight in the pose term: the floor's two (phase, with presence) last.
+        self.pose_weights: torch.Tensor | None = None
+        if self.pose_a is not None and config.floor_period_a > 0:
+            self.pose_weights = torch.ones(pose_dim, device=device)
+            self.pose_weights[-2:] = config.floor_weight
         self.policy_panel = policy_panel if config.lambda_policy > 0 else None
         # Moving averages of the generators (torch's AveragedModel; the first update copies).
         self.ema: dict[str, AveragedModel] = {}
@@ -312,8 +317,9 @@ class CycleGAN:
             if batch.pose_a is None or batch.pose_b is None:
                 raise ConfigError("lambda_pose > 0 needs the batches' recorded poses")
             # The translated frame must show the pose its source frame was recorded in.
-            losses["pose_AB"] = self.pose_b.loss(fake_b, batch.pose_a)
-            losses["pose_BA"] = self.pose_a.loss(fake_a, batch.pose_b)
+            weights = self.pose_weights
+            losses["pose_AB"] = self.pose_b.loss(fake_b, batch.pose_a, weights)
+            losses["pose_BA"] = self.pose_a.loss(fake_a, batch.pose_b, weights)
             terms.append(cfg.lambda_pose * (losses["pose_AB"] + losses["pose_BA"]))
         if self.policy_panel is not None:
             if batch.policy is None:
