@@ -180,7 +180,11 @@ def _add_zoo(sub: Any) -> None:
         help="pixel policies of the standard look (.safetensors, shipped names, trusted SB3 .zip)",
     )
     p.add_argument(
-        "--weights", default=DEFAULT_TRANSLATOR, help="translator (default: %(default)s)"
+        "--weights",
+        nargs="+",
+        default=[DEFAULT_TRANSLATOR],
+        help="translator, or several judged on the same episodes: each policy's standard and "
+        "raw episodes run once for all of them (default: %(default)s)",
     )
     p.add_argument(
         "--episodes", type=count(1), default=20, help="episodes per condition and policy"
@@ -188,7 +192,11 @@ def _add_zoo(sub: Any) -> None:
     p.add_argument("--seed", type=count(0), default=700, help="first episode seed (default 700)")
     p.add_argument("--max-steps", type=count(1), help="cut episodes at this many steps")
     p.add_argument("--device", default="auto")
-    p.add_argument("--json", help="write per-policy results, zoo_ratio_mean, zoo_ratio_min here")
+    p.add_argument(
+        "--json",
+        help="write per-policy results, zoo_ratio_mean, zoo_ratio_min here (several "
+        "translators: a list of those under 'translators')",
+    )
     _add_threads(p)
     _add_jobs(p, min(os.cpu_count() or 1, 8), "the CPU cores, up to 8")
     _add_env_pair(p)

@@ -336,10 +336,10 @@ def _run_unpaired(args: argparse.Namespace) -> None:
 def run_zoo(args: argparse.Namespace) -> None:
 
     import style_wrap  # noqa: F401  (registers the cheetah ids)
-    from style_wrap.evaluation.zoo import evaluate_zoo, zoo_table
+    from style_wrap.evaluation.zoo import evaluate_zoos, zoo_table
 
     _set_threads(args.threads)
-    result = evaluate_zoo(
+    results = evaluate_zoos(
         args.policies,
         args.weights,
         episodes=args.episodes,
@@ -349,7 +349,12 @@ def run_zoo(args: argparse.Namespace) -> None:
         jobs=args.jobs,
         **_env_pair(args),
     )
-    print(zoo_table(result), end="")
+    documents = []
+    for weights, result in zip(args.weights, results):
+        if len(results) > 1:
+            print(f"\n{weights}")
+        print(zoo_table(result), end="")
+        documents.append({"weights": str(weights), "seed": args.seed, **result.to_dict()})
     if args.json:
-        document = {"weights": str(args.weights), "seed": args.seed, **result.to_dict()}
-        _write_json(args.json, document)
+        many = {"seed": args.seed, "translators": documents}
+        _write_json(args.json, documents[0] if len(documents) == 1 else many)

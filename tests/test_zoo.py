@@ -10,7 +10,7 @@ from stable_baselines3.common.vec_env import VecFrameStack
 
 from style_wrap import ConfigError
 from style_wrap.cli import main as cli
-from style_wrap.evaluation.zoo import evaluate_zoo
+from style_wrap.evaluation.zoo import evaluate_zoo, evaluate_zoos
 from style_wrap.rl.policies import PolicyError
 
 
@@ -54,3 +54,26 @@ def test_zoo_checks_every_file_before_any_episode(two_policies, tiny_generator, 
 
     with pytest.raises(WeightsError, match="nope"):
         evaluate_zoo(two_policies, "nope")
+
+
+def test_several_translators_share_the_standard_and_raw_episodes(
+    two_policies, tiny_generator, tmp_path
+):
+    first, second = tiny_generator(seed=0, name="g0"), tiny_generator(seed=1, name="g1")
+    setup = dict(episodes=2, max_steps=6, progress=False)
+    both = evaluate_zoos(two_policies, [first, second], **setup)
+    for weights, result in zip((first, second), both):
+        alone = evaluate_zoo(two_policies, weights, **setup)
+        assert result.demos == alone.demos  # the same episodes as each translator judged alone
+    standard = [r.demos["p"]["returns"]["standard"] for r in both]
+    assert standard[0] == standard[1]
+    translated = [r.demos["p"]["returns"]["restyled_translated"] for r in both]
+    assert translated[0] != translated[1]  # two generators, two translations
+    out = tmp_path / "zoos.json"
+    args = ["zoo", two_policies[0], "--weights", first, second, "--episodes", "2"]
+    assert cli([*args, "--max-steps", "6", "--jobs", "1", "--json", str(out)]) == 0
+    document = json.loads(out.read_text())
+    assert [d["weights"] for d in document["translators"]] == [first, second]
+    assert document["translators"][1]["ratios"]["p"] == pytest.approx(both[1].ratios["p"])
+    with pytest.raises(ConfigError, match="no translators"):
+        evaluate_zoos(two_policies, [])

@@ -24,7 +24,14 @@ from style_wrap.rl.episodes import EpisodeResult, EpisodeTask, check_episode_arg
 from style_wrap.rl.policies import check_policy_file
 from style_wrap.spaces import image_space
 
-__all__ = ["CONDITIONS", "DemoResult", "episode_columns", "run_demo", "run_with_progress"]
+__all__ = [
+    "CONDITIONS",
+    "DemoResult",
+    "condition_tasks",
+    "episode_columns",
+    "run_demo",
+    "run_with_progress",
+]
 
 #: The three conditions: where the policy was trained, the new look raw, and translated.
 CONDITIONS = {
@@ -120,20 +127,20 @@ def run_demo(
     policy_path = check_inputs(policy, weights, source_env, env_kwargs, pixels)
     video = video if cheetahs else None
     size = {"width": 64, "height": 64}
-    kwargs = None if env_kwargs is None else tuple(sorted(env_kwargs.items()))
     tasks = [
-        EpisodeTask(
+        task
+        for condition, env_id in envs.items()
+        for task in condition_tasks(
             env_id,
-            weights=str(weights) if condition == "restyled_translated" else None,
-            seed=seed + i,
+            weights if condition == "restyled_translated" else None,
+            episodes=episodes,
+            seed=seed,
             max_steps=max_steps,
             device=device,
-            local=video is not None and condition == "restyled_translated" and i == 0,
-            env_kwargs=kwargs,
+            env_kwargs=env_kwargs,
             pixels=pixels,
+            local_first=video is not None and condition == "restyled_translated",
         )
-        for condition, env_id in envs.items()
-        for i in range(episodes)
     ]
     panels: list[np.ndarray] = []
 
@@ -157,6 +164,36 @@ def run_demo(
     if json_path is not None:
         atomic_write_bytes(json_path, json.dumps(result.to_dict(), indent=2).encode())
     return result
+
+
+def condition_tasks(
+    env_id: str,
+    weights: str | os.PathLike[str] | None,
+    *,
+    episodes: int,
+    seed: int,
+    max_steps: int | None,
+    device: str,
+    env_kwargs: dict[str, Any] | None,
+    pixels: int | None,
+    local_first: bool = False,
+) -> list[EpisodeTask]:
+    """One condition's episodes: ``env_id`` seeded ``seed + i``, translated through ``weights``
+    (none: raw). ``local_first`` keeps the first episode in this process (a video's)."""
+    kwargs = None if env_kwargs is None else tuple(sorted(env_kwargs.items()))
+    return [
+        EpisodeTask(
+            env_id,
+            weights=None if weights is None else str(weights),
+            seed=seed + i,
+            max_steps=max_steps,
+            device=device,
+            local=local_first and i == 0,
+            env_kwargs=kwargs,
+            pixels=pixels,
+        )
+        for i in range(episodes)
+    ]
 
 
 def check_inputs(

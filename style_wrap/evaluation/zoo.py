@@ -22,12 +22,19 @@ from typing import Any
 import numpy as np
 
 from style_wrap.errors import ConfigError
-from style_wrap.evaluation.demo import DemoResult, run_demo
+from style_wrap.evaluation.demo import (
+    CONDITIONS,
+    DemoResult,
+    check_inputs,
+    condition_tasks,
+    episode_columns,
+    run_with_progress,
+)
 from style_wrap.hub import resolve_policy, resolve_weights
 from style_wrap.rl.episodes import check_episode_args
 from style_wrap.rl.policies import check_policy_file
 
-__all__ = ["ZooResult", "evaluate_zoo", "zoo_table"]
+__all__ = ["ZooResult", "evaluate_zoo", "evaluate_zoos", "zoo_table"]
 
 
 @dataclass
@@ -76,13 +83,52 @@ def evaluate_zoo(
 ) -> ZooResult:
     """Each policy's demo (standard, restyled raw, restyled through ``weights``) on episodes
     ``seed .. seed + episodes - 1``; every file is checked before the first episode. ``envs``
-    (``source_env``, ``target_env``, ``env_kwargs``, ``pixels``) go to
+    (``source_env``, ``target_env``, ``env_kwargs``, ``pixels``) are those of
     :func:`~style_wrap.evaluation.demo.run_demo`."""
+    return evaluate_zoos(
+        policies,
+        [weights],
+        episodes=episodes,
+        seed=seed,
+        max_steps=max_steps,
+        device=device,
+        jobs=jobs,
+        progress=progress,
+        **envs,
+    )[0]
+
+
+def evaluate_zoos(
+    policies: list[str | os.PathLike[str]],
+    translators: list[str | os.PathLike[str]],
+    *,
+    episodes: int = 20,
+    seed: int = 700,
+    max_steps: int | None = None,
+    device: str = "auto",
+    jobs: int = 1,
+    progress: bool = True,
+    source_env: str = CONDITIONS["restyled"],
+    target_env: str = CONDITIONS["standard"],
+    env_kwargs: dict[str, Any] | None = None,
+    pixels: int | None = None,
+) -> list[ZooResult]:
+    """Several translators judged by one zoo, a :class:`ZooResult` each, in their order.
+
+    Each policy's standard and raw episodes do not depend on the translator, so they run once
+    and every translator's result shares them: judging ``k`` translators costs ``k + 2``
+    conditions per policy, not ``3 k``. The results are those :func:`evaluate_zoo` gives each
+    translator alone (the same episodes).
+    """
     if not policies:
         raise ConfigError("no policies for the zoo; expected one or more pixel policy files")
+    if not translators:
+        raise ConfigError("no translators for the zoo; expected one or more weights files")
     check_episode_args(episodes=episodes, seed=seed, max_steps=max_steps, jobs=jobs, device=device)
     from style_wrap.making import load_object
 
+    for w in translators:
+        resolve_weights(w)
     paths: list[Any] = []
     for p in policies:  # callables as they are; files loaded once, so a bad one fails now
         if ":" in str(p) and load_object(str(p), "policy") is not None:
@@ -90,27 +136,36 @@ def evaluate_zoo(
         else:
             paths.append(resolve_policy(p))
             check_policy_file(paths[-1], None)
-    resolve_weights(weights)
     names = _names(paths)
     if len(set(names)) != len(names):
         raise ConfigError(f"zoo policies {names}: the same file twice; expected distinct policies")
-    ratios, demos = {}, {}
+    for path in paths:  # the frames each policy and translator read, before any episode
+        for w in translators:
+            check_inputs(path, w, source_env, env_kwargs, pixels)
+    setup = dict(
+        episodes=episodes,
+        seed=seed,
+        max_steps=max_steps,
+        device=device,
+        env_kwargs=env_kwargs,
+        pixels=pixels,
+    )
+    ratios: list[dict[str, float]] = [{} for _ in translators]
+    demos: list[dict[str, dict[str, Any]]] = [{} for _ in translators]
     for name, path in zip(names, paths):
-        demo: DemoResult = run_demo(
-            policy=path,
-            weights=weights,
-            episodes=episodes,
-            max_steps=max_steps,
-            seed=seed,
-            device=device,
-            video=None,
-            progress=progress,
-            jobs=jobs,
-            **envs,
-        )
-        ratios[name] = demo.ratio_translated
-        demos[name] = {"file": str(path), **demo.to_dict()}
-    return ZooResult(ratios, demos)
+        runs = [(target_env, None), (source_env, None), *((source_env, w) for w in translators)]
+        tasks = [t for env_id, w in runs for t in condition_tasks(env_id, w, **setup)]
+        done = run_with_progress(path, tasks, f"zoo {name}", jobs=jobs, progress=progress)
+        columns = [episode_columns(done[i : i + episodes]) for i in range(0, len(done), episodes)]
+        for k in range(len(translators)):
+            demo = DemoResult()
+            for condition, column in zip(CONDITIONS, (columns[0], columns[1], columns[2 + k])):
+                demo.returns[condition] = column["returns"]
+                demo.speed[condition] = column["speed"]
+                demo.flipped[condition] = column["flipped"]
+            ratios[k][name] = demo.ratio_translated
+            demos[k][name] = {"file": str(path), **demo.to_dict()}
+    return [ZooResult(r, d) for r, d in zip(ratios, demos)]
 
 
 def zoo_table(result: ZooResult) -> str:
