@@ -353,14 +353,24 @@ class PoseRegressor(nn.Module):
 
     def predict(self, x: torch.Tensor) -> torch.Tensor:
         """Pose in the original units."""
-        return self(x) * self.std + self.mean
+        return self.unstandardise(self(x))
+
+    def unstandardise(self, out: torch.Tensor) -> torch.Tensor:
+        """The network's output ``out`` in the pose's original units."""
+        return out * self.std + self.mean
 
     def loss(
         self, x: torch.Tensor, pose: torch.Tensor, weights: torch.Tensor | None = None
     ) -> torch.Tensor:
         """Mean squared error in standardised units; ``weights`` (one per pose dimension)
         scales each dimension's error (none: all 1)."""
-        error = (self(x).float() - self.standardise(pose).float()) ** 2
+        return self.error(self(x), pose, weights)
+
+    def error(
+        self, out: torch.Tensor, pose: torch.Tensor, weights: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """:meth:`loss` of the network's output ``out`` (for a caller that reads ``out`` too)."""
+        error = (out.float() - self.standardise(pose).float()) ** 2
         if weights is not None:
             error = error * weights
         return error.mean()

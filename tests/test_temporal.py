@@ -4,6 +4,8 @@ starts; training walks episodes with it and resumes exactly."""
 
 from __future__ import annotations
 
+import json
+
 import gymnasium as gym
 import numpy as np
 import pytest
@@ -312,3 +314,68 @@ def test_temporal_settings_and_data_are_checked(tmp_path):
     assert not (tmp_path / "r").exists()
     with pytest.raises(DataError, match=r"steps of dtype int64 and shape \(3,\)"):
         save_frames(tmp_path / "bad", frames, name="A", steps=np.arange(3))
+
+
+def _phase(angle: torch.Tensor, present: float = 1.0) -> torch.Tensor:
+    return present * torch.stack([torch.sin(angle), torch.cos(angle)], 1)
+
+
+def test_floor_motion_term_scores_the_floors_motion_not_its_absolute_phase():
+    from style_wrap.train.losses import floor_motion_loss
+
+    g = torch.Generator().manual_seed(0)
+    true_now, step = torch.rand(6, generator=g) * 6, torch.rand(6, generator=g) + 0.3
+    target, target_before = _phase(true_now), _phase(true_now - step)
+    drawn_before = torch.rand(6, generator=g) * 6  # any absolute phase at all
+    started = torch.ones(6, dtype=torch.bool)
+    moved = floor_motion_loss(
+        _phase(drawn_before + step), _phase(drawn_before), target, target_before, started
+    )
+    assert float(moved) < 1e-6
+    # A floor that stands still (or jumps) while the source moves: |1 - e^(i step)|^2 per row.
+    frozen = floor_motion_loss(
+        _phase(drawn_before), _phase(drawn_before), target, target_before, started
+    )
+    assert float(frozen) == pytest.approx(float((2 - 2 * torch.cos(step)).mean()), rel=1e-4)
+    # A faint floor pays for presence; with no history the motion does not count.
+    faint = floor_motion_loss(
+        _phase(drawn_before + step, 0.5), _phase(drawn_before), target, target_before, ~started
+    )
+    assert float(faint) == pytest.approx(0.25, rel=1e-4)
+    # Past the floor's end (targets 0) any floor drawn is wrong.
+    none = torch.zeros(6, 2)
+    assert float(floor_motion_loss(none, _phase(drawn_before), none, none, started)) < 1e-6
+    assert float(floor_motion_loss(_phase(drawn_before), none, none, none, ~started)) > 0.9
+
+
+def test_the_floor_motion_term_trains_a_temporal_generator_and_is_checked(tmp_path):
+    a, b = _episode_domains(tmp_path)
+    settings = dict(
+        lambda_pose=1.0,
+        floor_period_a=4.0,
+        floor_period_b=6.0,
+        pose_steps=2,
+        pose_width=4,
+        floor_extent=100.0,
+    )
+    cfg = TrainConfig(
+        domain_a=a,
+        domain_b=b,
+        out=str(tmp_path),
+        name="m",
+        iters=3,
+        temporal=True,
+        lambda_floor_motion=2.0,
+        **settings,
+        **TINY,
+    )
+    run = train(cfg)
+    records = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    motion = [r["floor_motion"] for r in records if "D_A" in r]
+    assert len(motion) == 3 and all(np.isfinite(motion)) and max(motion) > 0
+    with pytest.raises(ConfigError, match="lambda_floor_motion = 2.0 scores the floor's motion"):
+        cfg.replace(temporal=False)
+    with pytest.raises(ConfigError, match="lambda_floor_motion = 2.0"):
+        TrainConfig(domain_a=a, domain_b=b, temporal=True, lambda_floor_motion=2.0, **TINY)
+    with pytest.raises(ConfigError, match="lambda_floor_motion"):
+        cfg.replace(lambda_floor_motion=-1.0)

@@ -126,6 +126,15 @@ class TrainConfig:
         "(1: every target alike); raises the floor without raising the body's lambda_pose "
         "(needs the floor periods).",
     )
+    lambda_floor_motion: float = setting(
+        0.0,
+        "With temporal and the floor periods: weight of the floor's motion term. The floor that "
+        "G_AB draws (as domain B's pose regressor reads its phase) must move from its previous "
+        "output by the phase step the source's recorded motion gives in B's period, and be "
+        "present where the source's state is over a floor: its motion, not its absolute phase, "
+        "which one source frame leaves open (0 disables; floor_weight = 0 drops the absolute "
+        "phase target).",
+    )
     floor_extent: float = setting(40.0, "Half-length (m) of the floor along x (gymnasium's: 40).")
     pose_steps: int = setting(2000, "Training steps of each pose regressor (with lambda_pose > 0).")
     pose_width: int = setting(32, "Width of the pose regressors.")
@@ -206,6 +215,7 @@ class TrainConfig:
         check_at_least(fields_of(self, *counts), 0, prefix="setting ")
         weights = ("lambda_cycle", "lambda_identity", "lambda_gp", "lambda_pose", "lambda_policy")
         floors = ("floor_period_a", "floor_period_b", "floor_extent", "floor_weight")
+        floors += ("lambda_floor_motion",)
         check_at_least(
             fields_of(self, *weights, *floors, "lr", "time_budget"), 0, prefix="setting "
         )
@@ -221,6 +231,13 @@ class TrainConfig:
                 f"setting floor_weight = {self.floor_weight} weighs the floor's targets of the "
                 "pose term; expected floor_period_a and floor_period_b > 0 with it (or "
                 "floor_weight = 1)"
+            )
+        if self.lambda_floor_motion > 0 and not (self.temporal and self.floor_period_a > 0):
+            raise ConfigError(
+                f"setting lambda_floor_motion = {self.lambda_floor_motion} scores the floor's "
+                f"motion between a temporal G_AB's outputs; expected temporal = true (got "
+                f"{self.temporal}) and floor_period_a, floor_period_b > 0 (got "
+                f"{self.floor_period_a}, {self.floor_period_b}), or lambda_floor_motion = 0"
             )
         if not 0.0 <= self.ema < 1.0:
             raise ConfigError(f"setting ema = {self.ema!r}; expected 0 <= ema < 1 (0: off)")

@@ -386,10 +386,13 @@ class Run:
         streams: EpisodeStreams = self.samplers["streams"]
         index, started = streams.next(active)
         outputs = streams.outputs
-        previous = self._frames_a(torch.where(started, index - 1, index))
+        before = torch.where(started, index - 1, index)
+        previous = self._frames_a(before)
         if outputs is None or outputs.shape[0] != len(index):
             outputs, started = torch.zeros_like(previous), torch.zeros_like(started)
-        return index, BatchHistory(previous, outputs.to(self.device), started.to(self.device))
+        pose = None if self.poses[0] is None else self.poses[0][before.to(self.device)]
+        history = BatchHistory(previous, outputs.to(self.device), started.to(self.device), pose)
+        return index, history
 
     def _temporal_step(self) -> dict[str, float]:
         streams: EpisodeStreams = self.samplers["streams"]

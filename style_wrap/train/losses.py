@@ -13,7 +13,14 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-__all__ = ["adversarial_loss", "discriminator_loss", "cycle_losses", "gradient_penalty", "l1"]
+__all__ = [
+    "adversarial_loss",
+    "discriminator_loss",
+    "cycle_losses",
+    "floor_motion_loss",
+    "gradient_penalty",
+    "l1",
+]
 
 
 def adversarial_loss(scores: torch.Tensor, real: bool, mode: str = "lsgan") -> torch.Tensor:
@@ -78,3 +85,43 @@ def gradient_penalty(
 def l1(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     """Mean absolute difference, in float32."""
     return F.l1_loss(a.float(), b.float())
+
+
+def floor_motion_loss(
+    floor: torch.Tensor,
+    floor_before: torch.Tensor,
+    target: torch.Tensor,
+    target_before: torch.Tensor,
+    started: torch.Tensor,
+) -> torch.Tensor:
+    """How far a drawn floor is from moving as the source moved, and from being there.
+
+    Each argument's rows are a checker floor's phase as ``(p sin, p cos)`` (``p``: 1 over the
+    floor, 0 past its end; see :func:`~style_wrap.train.pose.pose_targets`): ``floor`` as read
+    from this output, ``floor_before`` from the previous one, ``target`` and ``target_before``
+    the phases the source's recorded states give. The term is the squared distance of
+    ``floor`` from ``floor_before`` turned by the true phase step ``target * conj(target_before)``
+    (the motion; the absolute phase stays free, as one source frame leaves it open), plus the
+    squared difference of ``floor``'s magnitude from the target's (presence). Rows where
+    ``started`` is false have no previous output and count for presence only.
+
+    Example:
+        >>> import math
+        >>> turn = lambda a: torch.tensor([[math.sin(a), math.cos(a)]])
+        >>> yes = torch.tensor([True])
+        >>> float(floor_motion_loss(turn(0.7), turn(0.2), turn(1.5), turn(1.0), yes)) < 1e-6
+        True
+        >>> float(floor_motion_loss(turn(0.2), turn(0.2), turn(1.5), turn(1.0), yes)) > 0.2
+        True
+    """
+    floor, before = floor.float(), floor_before.float()
+    target, target_before = target.float(), target_before.float()
+    s, c = target[:, 0], target[:, 1]
+    s0, c0 = target_before[:, 0], target_before[:, 1]
+    turn_c, turn_s = c * c0 + s * s0, s * c0 - c * s0  # target * conj(target_before)
+    moved_c = turn_c * before[:, 1] - turn_s * before[:, 0]
+    moved_s = turn_c * before[:, 0] + turn_s * before[:, 1]
+    motion = (floor[:, 0] - moved_s) ** 2 + (floor[:, 1] - moved_c) ** 2
+    magnitude = (floor.pow(2).sum(1) + 1e-8).sqrt()
+    presence = (magnitude - target.pow(2).sum(1).sqrt()) ** 2
+    return (presence + motion * started.float()).mean()

@@ -41,6 +41,7 @@ from style_wrap.train.losses import (
     adversarial_loss,
     cycle_losses,
     discriminator_loss,
+    floor_motion_loss,
     gradient_penalty,
     l1,
 )
@@ -72,6 +73,8 @@ class BatchHistory:
     previous: torch.Tensor
     outputs: torch.Tensor
     started: torch.Tensor
+    #: The previous frames' pose targets (for the floor's motion term), where known.
+    pose: torch.Tensor | None = None
 
 
 def _set_requires_grad(modules: list[nn.Module], flag: bool) -> None:
@@ -318,9 +321,13 @@ class CycleGAN:
                 raise ConfigError("lambda_pose > 0 needs the batches' recorded poses")
             # The translated frame must show the pose its source frame was recorded in.
             weights = self.pose_weights
-            losses["pose_AB"] = self.pose_b.loss(fake_b, batch.pose_a, weights)
+            read_b = self.pose_b(fake_b)
+            losses["pose_AB"] = self.pose_b.error(read_b, batch.pose_a, weights)
             losses["pose_BA"] = self.pose_a.loss(fake_a, batch.pose_b, weights)
             terms.append(cfg.lambda_pose * (losses["pose_AB"] + losses["pose_BA"]))
+            if cfg.lambda_floor_motion > 0:
+                losses["floor_motion"] = self._floor_motion(batch, read_b)
+                terms.append(cfg.lambda_floor_motion * losses["floor_motion"])
         if self.policy_panel is not None:
             if batch.policy is None:
                 raise ConfigError("lambda_policy > 0 needs stacked frames and expert labels")
@@ -329,6 +336,22 @@ class CycleGAN:
             losses["policy_AB"] = self.policy_panel.loss(self.g_ab(stacks), labels)
             terms.append(cfg.lambda_policy * losses["policy_AB"])
         return terms
+
+    def _floor_motion(self, batch: _Batch, read_b: torch.Tensor) -> torch.Tensor:
+        """The floor's motion term for G_AB's outputs (``read_b``: domain B's pose regressor
+        on them): see :func:`~style_wrap.train.losses.floor_motion_loss`."""
+        history = batch.history_a
+        if history is None or history.pose is None or batch.pose_a is None:
+            raise ConfigError(
+                "lambda_floor_motion > 0 needs a temporal run's streams with recorded poses"
+            )
+        assert self.pose_b is not None
+        with torch.no_grad():  # the previous output is the anchor, as the streams carry it
+            before = self.pose_b.predict(history.outputs)[:, -2:]
+        floor = self.pose_b.unstandardise(read_b)[:, -2:]
+        return floor_motion_loss(
+            floor, before, batch.pose_a[:, -2:], history.pose[:, -2:], history.started
+        )
 
     def _step(self, optimizer: torch.optim.Optimizer, scaler: Any, nets: list[nn.Module]) -> None:
         average_gradients(nets, self.dist)
