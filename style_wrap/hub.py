@@ -1,8 +1,9 @@
 """The one registry of shipped files: each name's kind, file and purpose.
 
-The wheel ships one pair for the cheetah: a translator (restyled -> standard) and a pixel policy
-of the standard look, both safetensors (loading them unpickles nothing). Every lookup of a shipped
-file goes through here: a weights argument (:func:`resolve_weights`), a policy argument
+The wheel ships, for the cheetah, two translators (restyled -> standard: the demo's, fitted with
+its policy's lineage in the loss, and a policy-free temporal one for other policies) and a pixel
+policy of the standard look, all safetensors (loading them unpickles nothing). Every lookup of a
+shipped file goes through here: a weights argument (:func:`resolve_weights`), a policy argument
 (:func:`resolve_policy`), and what :func:`list_pretrained` offers a user to wrap. Files are found
 through ``importlib.resources``, so an installed (non-editable) copy finds them too.
 
@@ -13,7 +14,7 @@ a local file of a shipped name, write it as one (``./halfcheetah-pixel-policy.zi
 Example:
     >>> from style_wrap.hub import SHIPPED, list_pretrained
     >>> list_pretrained()
-    ['halfcheetah-restyled-to-standard']
+    ['halfcheetah-restyled-to-standard', 'halfcheetah-restyled-to-standard-policyfree']
     >>> SHIPPED["halfcheetah-pixel-policy"].kind
     'policy'
 """
@@ -61,6 +62,13 @@ SHIPPED: dict[str, Shipped] = {
             "translator",
             "halfcheetah-restyled-to-standard.safetensors",
             "CycleGAN generator (ngf 8, fp16): restyled cheetah frames -> standard look, 64x64",
+        ),
+        Shipped(
+            "halfcheetah-restyled-to-standard-policyfree",
+            "translator",
+            "halfcheetah-restyled-to-standard-policyfree.safetensors",
+            "temporal CycleGAN generator (ngf 8, fp16) fitted with no policy in its loss: for "
+            "pixel policies of other lineages than the shipped one; restyled -> standard, 64x64",
         ),
         Shipped(
             "halfcheetah-pixel-policy",
@@ -123,7 +131,7 @@ def shipped_file(name: str, kind: Kind) -> Path:
         >>> shipped_file("nope", "translator")
         Traceback (most recent call last):
         ...
-        style_wrap.errors.WeightsError: no shipped translator 'nope'; expected one of: halfcheetah-restyled-to-standard
+        style_wrap.errors.WeightsError: no shipped translator 'nope'; expected one of: halfcheetah-restyled-to-standard, halfcheetah-restyled-to-standard-policyfree
     """
     entry = _lookup(name, kind)
     if entry is None:

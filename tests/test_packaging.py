@@ -73,6 +73,9 @@ def test_wheel_ships_pretrained_files(tmp_path):
     )
     assert out.returncode == 0, out.stderr[-2000:]
     lines = out.stdout.splitlines()
-    assert lines[0] == "['halfcheetah-restyled-to-standard']" and lines[1] == "restyled standard"
+    assert lines[0] == (
+        "['halfcheetah-restyled-to-standard', 'halfcheetah-restyled-to-standard-policyfree']"
+    )
+    assert lines[1] == "restyled standard"
     assert lines[2].startswith(str(site))  # the installed copy, not the source tree
     assert lines[3] == "True"  # the shipped policy, found by the registry

@@ -30,6 +30,7 @@ RESEARCH = ROOT / "research" / "pretrained"
 #: The shipped translator, and the earlier ones kept in research/ so their results can be rerun.
 TRANSLATORS = [
     DEFAULT_TRANSLATOR,
+    "halfcheetah-restyled-to-standard-policyfree",
     str(RESEARCH / "halfcheetah-restyled-to-standard-round10.safetensors"),
     str(RESEARCH / "halfcheetah-restyled-to-standard-flipaware.safetensors"),
 ]
@@ -60,6 +61,7 @@ def test_shipped_translators_match_their_metadata():
         assert (spec.domain_from, spec.domain_to) == (source, target)
         assert (spec.frame_height, spec.frame_width) == (64, 64)
         assert spec.architecture.ngf == 8 and spec.step > 0
+        assert spec.architecture.temporal == name.endswith("-policyfree")
         translator = Translator(name)
         out = translator(np.zeros((2, 64, 64, 3), np.uint8))
         assert out.shape == (2, 64, 64, 3) and out.dtype == np.uint8

@@ -85,7 +85,10 @@ def test_architecture_must_match_spec(tmp_path):
 
 
 def test_registry_resolves_names_and_lists_what_a_user_can_wrap():
-    assert list_pretrained() == ["halfcheetah-restyled-to-standard"]
+    assert list_pretrained() == [
+        "halfcheetah-restyled-to-standard",
+        "halfcheetah-restyled-to-standard-policyfree",
+    ]
     assert list_pretrained("policy") == ["halfcheetah-pixel-policy"]
     assert resolve_weights("halfcheetah-restyled-to-standard").name == (
         "halfcheetah-restyled-to-standard.safetensors"
