@@ -27,7 +27,7 @@ from style_wrap.weights import read_spec
 ROOT = Path(__file__).resolve().parents[1]
 PRETRAINED = ROOT / "pretrained"
 RESEARCH = ROOT / "research" / "pretrained"
-#: The shipped translator, and the earlier ones kept in research/ so their results can be rerun.
+#: The shipped translators, and the earlier ones kept in research/ so their results can be rerun.
 TRANSLATORS = [
     DEFAULT_TRANSLATOR,
     "halfcheetah-restyled-to-standard-policyfree",
