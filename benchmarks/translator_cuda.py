@@ -76,7 +76,8 @@ def main() -> None:
             {"batch": batch, "variant": k, "ms_per_frame": v, "plain_over_this": plain / v}
             for k, v in totals.items()
         ]
-        print(f"{batch:5d}  " + "  ".join(f"{v:20.4f} ({plain / v:3.1f}x)" for v in totals.values()))
+        cells = "  ".join(f"{v:20.4f} ({plain / v:3.1f}x)" for v in totals.values())
+        print(f"{batch:5d}  {cells}")
     if args.json:
         with open(args.json, "w") as f:
             json.dump(records, f, indent=2)

@@ -9,7 +9,8 @@ per held-out state, the source, the truth, then each run's translation in table 
 
     python research/cycle_ablation.py --config research/recipes/translator.toml \\
         --iters 20000 --lambda-pose 0,1 --states data/eval-restyled \\
-        --policy research/pretrained/halfcheetah-pixel-policy-round10.safetensors --out runs/ablation
+        --policy research/pretrained/halfcheetah-pixel-policy-round10.safetensors \\
+        --out runs/ablation
 
 Runs as it is with tiny settings (``--iters 2 --frames 12``: it collects its own small random
 frames when the settings' data folders do not exist).

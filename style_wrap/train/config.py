@@ -60,6 +60,7 @@ GAN_MODES = ("lsgan", "vanilla")
 GRADIENT_PENALTIES = ("none", "r1", "wgan-gp")
 AMP_MODES = ("auto", "none", "bf16", "fp16")
 UPSAMPLE_MODES = ("transpose", "resize")
+D_CONDITIONS = ("none", "pose")
 
 
 @dataclass(frozen=True)
@@ -95,6 +96,17 @@ class TrainConfig:
         "near the starts, where the history begins); 0 walks whole episodes.",
     )
     ndf: int = setting(64, "Discriminator width.")
+    d_condition: str = setting(
+        "none",
+        "What each discriminator reads beside the frame: none, or pose, the frame's recorded "
+        "state (qpos but x, standardised, and whether the body is over the floor, |x| <= "
+        "floor_extent) as constant channels; real frames bring their own state, translations "
+        "their source's. A pose-conditioned discriminator judges whether the frame shows that "
+        "state in its look, a content term that keeps learning (a frozen pose regressor can be "
+        "fooled) and that a plain floor cannot satisfy where the state is over a checker (needs "
+        "frames collected with their physics state).",
+        D_CONDITIONS,
+    )
     d_layers: int = setting(0, "Discriminator strided layers; 0 picks from the frame size.")
     gan_mode: str = setting("lsgan", "Adversarial loss.", GAN_MODES)
     cycle: str = setting(
@@ -134,6 +146,21 @@ class TrainConfig:
         "present where the source's state is over a floor: its motion, not its absolute phase, "
         "which one source frame leaves open (0 disables; floor_weight = 0 drops the absolute "
         "phase target).",
+    )
+    lambda_flow: float = setting(
+        0.0,
+        "With temporal, on frames with their recorded states: weight of the pixel-level motion "
+        "term. G_AB's output must equal its previous output moved as the source's floor moved "
+        "(each image row by its slope, fitted from consecutive frames of each look, times the "
+        "recorded x step), on the pixels where the source frame itself follows that move (its "
+        "floor and sky, not the moving body): the video style transfer term with the camera's "
+        "own motion for the flow, so a drawn floor keeps its pattern and moves with the source "
+        "(0 disables).",
+    )
+    flow_tolerance: float = setting(
+        0.1,
+        "With lambda_flow: a source pixel follows the move when its mean channel error under it "
+        "is below this (model units, [-1, 1]; 0.1 is about 13 grey levels).",
     )
     floor_extent: float = setting(40.0, "Half-length (m) of the floor along x (gymnasium's: 40).")
     pose_steps: int = setting(2000, "Training steps of each pose regressor (with lambda_pose > 0).")
@@ -215,7 +242,7 @@ class TrainConfig:
         check_at_least(fields_of(self, *counts), 0, prefix="setting ")
         weights = ("lambda_cycle", "lambda_identity", "lambda_gp", "lambda_pose", "lambda_policy")
         floors = ("floor_period_a", "floor_period_b", "floor_extent", "floor_weight")
-        floors += ("lambda_floor_motion",)
+        floors += ("lambda_floor_motion", "lambda_flow", "flow_tolerance")
         check_at_least(
             fields_of(self, *weights, *floors, "lr", "time_budget"), 0, prefix="setting "
         )
@@ -238,6 +265,11 @@ class TrainConfig:
                 f"motion between a temporal G_AB's outputs; expected temporal = true (got "
                 f"{self.temporal}) and floor_period_a, floor_period_b > 0 (got "
                 f"{self.floor_period_a}, {self.floor_period_b}), or lambda_floor_motion = 0"
+            )
+        if self.lambda_flow > 0 and not self.temporal:
+            raise ConfigError(
+                f"setting lambda_flow = {self.lambda_flow} compares a temporal G_AB's output "
+                "with its previous one; expected temporal = true with it (or lambda_flow = 0)"
             )
         if not 0.0 <= self.ema < 1.0:
             raise ConfigError(f"setting ema = {self.ema!r}; expected 0 <= ema < 1 (0: off)")

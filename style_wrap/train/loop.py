@@ -18,6 +18,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 import torch.distributed as dist
 
@@ -39,6 +40,7 @@ from style_wrap.train.export import (
     export_run,
     read_checkpoint,
 )
+from style_wrap.train.flow import fit_row_motion
 from style_wrap.train.logs import RunWriter
 from style_wrap.train.model import BatchHistory, CycleGAN
 from style_wrap.train.pose import pose_targets
@@ -96,6 +98,14 @@ def _load_domains(config: TrainConfig) -> tuple[FrameData, FrameData]:
                     f"lambda_pose = {config.lambda_pose} needs recorded poses, but {folder} has "
                     "none; expected frames collected from a MuJoCo env (or lambda_pose = 0)"
                 )
+    if config.d_condition != "none":
+        for folder, data in ((config.domain_a, data_a), (config.domain_b, data_b)):
+            if data.qpos is None:
+                raise ConfigError(
+                    f"d_condition = {config.d_condition!r} needs recorded poses, but {folder} "
+                    "has none; expected frames collected from a MuJoCo env (or d_condition = "
+                    "'none')"
+                )
         if data_a.qpos.shape[1] != data_b.qpos.shape[1]:
             raise DataError(f"pose sizes differ: {data_a.qpos.shape[1]} and {data_b.qpos.shape[1]}")
     if config.temporal:
@@ -105,6 +115,12 @@ def _load_domains(config: TrainConfig) -> tuple[FrameData, FrameData]:
                     f"temporal = true needs whole episodes, but {folder} holds no episode's "
                     "first step or no two consecutive steps; expected frames collected with "
                     "--every 1 and no --skip-steps"
+                )
+            if config.lambda_flow > 0 and data.qpos is None:
+                raise ConfigError(
+                    f"lambda_flow = {config.lambda_flow} needs recorded x positions, but {folder} "
+                    "has no physics state; expected frames collected from a MuJoCo env (or "
+                    "lambda_flow = 0)"
                 )
     return data_a, data_b
 
@@ -273,7 +289,14 @@ class Run:
         self.poses = self._pose_targets((config.floor_period_b, config.floor_period_a))
         self.panel, self.ends, self.labels = policy
         pose_dim = self.poses[0].shape[1] if self.poses[0] is not None else 0
-        self.model = CycleGAN(config, self.size, device, dist_info, pose_dim, self.panel)
+        # Domain A's recorded x, whose steps move the floor (the flow term).
+        self.xs: torch.Tensor | None = None
+        if config.lambda_flow > 0 and data[0].qpos is not None:
+            self.xs = torch.from_numpy(data[0].qpos[:, 0].astype(np.float32))
+        # Each domain's discriminator conditions (d_condition), one row per frame.
+        self.conditions = self._conditions()
+        cond_dim = 0 if self.conditions[0] is None else self.conditions[0].shape[1]
+        self.model = CycleGAN(config, self.size, device, dist_info, pose_dim, self.panel, cond_dim)
         rank, world = dist_info.rank, dist_info.world
         self.samplers = {
             "a": EpochSampler(len(data[0]), config.batch_size, config.seed, rank, world),
@@ -300,6 +323,21 @@ class Run:
             for d, period in zip(self.data, periods)
         ]
 
+    def _conditions(self) -> list[torch.Tensor | None]:
+        """With ``d_condition = "pose"``: each frame's recorded state, qpos but x standardised
+        over both domains' frames, and +1 over the floor (|x| <= floor_extent), else -1."""
+        if self.config.d_condition == "none":
+            return [None, None]
+        qpos = [np.asarray(d.qpos, np.float32) for d in self.data]
+        joints = np.concatenate([q[:, 1:] for q in qpos])
+        mean, std = joints.mean(0), np.maximum(joints.std(0), 1e-6)
+        out: list[torch.Tensor | None] = []
+        for q in qpos:
+            over = np.abs(q[:, :1]) <= self.config.floor_extent
+            rows = np.concatenate([(q[:, 1:] - mean) / std, np.where(over, 1.0, -1.0)], 1)
+            out.append(torch.from_numpy(rows.astype(np.float32)).to(self.device))
+        return out
+
     def load(self, init_states: dict[str, dict[str, Any]]) -> None:
         """Initial weights, then the checkpoint of a resumed run; then the frames go to the
         device, the pose regressors are fitted (once per run) and the batch streams open."""
@@ -317,8 +355,9 @@ class Run:
                 to_model_input(frames_a), pose_a, to_model_input(frames_b), pose_b
             )
         fmt = model.memory_format
-        self.batches_a = frame_batches(frames_a, self.poses[0], self.samplers["a"], fmt)
-        self.batches_b = frame_batches(frames_b, self.poses[1], self.samplers["b"], fmt)
+        conds = self.conditions
+        self.batches_a = frame_batches(frames_a, self.poses[0], self.samplers["a"], fmt, conds[0])
+        self.batches_b = frame_batches(frames_b, self.poses[1], self.samplers["b"], fmt, conds[1])
         self.stacks = None
         if self.panel is not None:
             sampler = self.samplers["policy"]
@@ -327,6 +366,10 @@ class Run:
         if config.temporal:
             self.frames = (frames_a, frames_b)
             self.steps = tuple(torch.from_numpy(d.steps).to(self.device) for d in self.data)
+            if config.lambda_flow > 0 and model.row_motion is None:
+                model.row_motion = torch.stack(
+                    [self._row_motion(i, frames) for i, frames in enumerate(self.frames)]
+                )
             if model.step == 0:
                 self._burn_in()
         g = torch.Generator().manual_seed(config.seed)
@@ -376,6 +419,22 @@ class Run:
                 fake = torch.where(active.to(self.device).view(-1, 1, 1, 1), fake, streams.outputs)
             streams.outputs = fake
 
+    def _row_motion(self, domain: int, frames: torch.Tensor) -> torch.Tensor:
+        """One look's image-row motion per metre of x (see
+        :func:`~style_wrap.train.flow.fit_row_motion`), from up to 256 seeded pairs of its
+        consecutive frames."""
+        data = self.data[domain]
+        assert data.qpos is not None  # checked with the data
+        steps = torch.from_numpy(data.steps)
+        later = torch.nonzero((steps[1:] >= 1) & (steps[1:] == steps[:-1] + 1)).flatten() + 1
+        g = torch.Generator().manual_seed(self.config.seed + 5 + domain)
+        pick = later[torch.randperm(len(later), generator=g)[:256]]
+        pairs = torch.stack([pick - 1, pick], 1).flatten().to(self.device)
+        x = torch.from_numpy(data.qpos[:, 0].astype(np.float32))
+        dx = (x[pick] - x[pick - 1]).to(self.device)
+        h, w = frames.shape[1:3]
+        return fit_row_motion(to_model_input(frames[pairs]).reshape(-1, 2, 3, h, w), dx)
+
     def _frames_a(self, index: torch.Tensor) -> torch.Tensor:
         return to_model_input(self.frames[0][index.to(self.device)])
 
@@ -391,7 +450,10 @@ class Run:
         if outputs is None or outputs.shape[0] != len(index):
             outputs, started = torch.zeros_like(previous), torch.zeros_like(started)
         pose = None if self.poses[0] is None else self.poses[0][before.to(self.device)]
-        history = BatchHistory(previous, outputs.to(self.device), started.to(self.device), pose)
+        dx = None
+        if self.xs is not None:
+            dx = torch.where(started, self.xs[index] - self.xs[before], 0.0).to(self.device)
+        history = BatchHistory(previous, outputs.to(self.device), started.to(self.device), pose, dx)
         return index, history
 
     def _temporal_step(self) -> dict[str, float]:
@@ -404,8 +466,19 @@ class Run:
         real_b, prev_b = to_model_input(frames_b[pick]), to_model_input(frames_b[before])
         history_b = BatchHistory(prev_b, prev_b, ok)
         pose_b = None if self.poses[1] is None else self.poses[1][pick]
+        conds = self.conditions
+        cond_a = None if conds[0] is None else conds[0][index.to(self.device)]
+        cond_b = None if conds[1] is None else conds[1][pick]
         losses = self.model.train_step(
-            self._frames_a(index), real_b, pose_a, pose_b, None, history_a, history_b
+            self._frames_a(index),
+            real_b,
+            pose_a,
+            pose_b,
+            None,
+            history_a,
+            history_b,
+            cond_a,
+            cond_b,
         )
         streams.outputs = self.model.last_fake_b
         return losses
@@ -414,9 +487,14 @@ class Run:
         """One training iteration on the next batches; returns its losses."""
         if self.config.temporal:
             return self._temporal_step()
-        (real_a, pose_a), (real_b, pose_b) = next(self.batches_a), next(self.batches_b)
+        (real_a, pose_a, cond_a), (real_b, pose_b, cond_b) = (
+            next(self.batches_a),
+            next(self.batches_b),
+        )
         policy_batch = None if self.stacks is None else next(self.stacks)
-        return self.model.train_step(real_a, real_b, pose_a, pose_b, policy_batch)
+        return self.model.train_step(
+            real_a, real_b, pose_a, pose_b, policy_batch, cond_a=cond_a, cond_b=cond_b
+        )
 
     def checkpoint(self) -> None:
         """Everything a resumed run needs, written atomically by rank 0."""

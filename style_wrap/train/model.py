@@ -37,6 +37,7 @@ from style_wrap.nets import (
 from style_wrap.train.config import TrainConfig
 from style_wrap.train.consistency import PolicyPanel
 from style_wrap.train.dist import DistInfo, average_gradients
+from style_wrap.train.flow import flow_loss
 from style_wrap.train.losses import (
     adversarial_loss,
     cycle_losses,
@@ -62,6 +63,8 @@ class _Batch:
     policy: tuple[torch.Tensor, torch.Tensor] | None = None
     history_a: BatchHistory | None = None
     history_b: BatchHistory | None = None
+    cond_a: torch.Tensor | None = None
+    cond_b: torch.Tensor | None = None
 
 
 @dataclass(frozen=True)
@@ -75,6 +78,8 @@ class BatchHistory:
     started: torch.Tensor
     #: The previous frames' pose targets (for the floor's motion term), where known.
     pose: torch.Tensor | None = None
+    #: The recorded x step from the previous frame to this one (for the flow term), where known.
+    dx: torch.Tensor | None = None
 
 
 def _set_requires_grad(modules: list[nn.Module], flag: bool) -> None:
@@ -94,6 +99,8 @@ class CycleGAN:
         pose_dim: Size of the recorded poses (with ``lambda_pose > 0``).
         policy_panel: The frozen domain-B pixel policies, a panel of one or more (with
             ``lambda_policy > 0``).
+        condition_dim: Size of the discriminators' condition (with ``d_condition = "pose"``):
+            constant channels that each discriminator reads beside the frame.
     """
 
     def __init__(
@@ -104,6 +111,7 @@ class CycleGAN:
         dist_info: DistInfo | None = None,
         pose_dim: int = 0,
         policy_panel: PolicyPanel | None = None,
+        condition_dim: int = 0,
     ):
         dist_info = dist_info or DistInfo()
         self.config, self.device, self.dist = config, device, dist_info
@@ -112,8 +120,15 @@ class CycleGAN:
         arch = self.generator_config
         self.g_ab, self.g_ba = config.generator_ab.build().to(device), arch.build().to(device)
         d_layers = config.d_layers or PatchDiscriminator.layers_for_frame_size(min(frame_size))
-        self.d_a = PatchDiscriminator(3, config.ndf, d_layers).to(device)
-        self.d_b = PatchDiscriminator(3, config.ndf, d_layers).to(device)
+        if (config.d_condition != "none") != (condition_dim > 0):
+            raise ConfigError(
+                f"setting d_condition = {config.d_condition!r} with a condition of size "
+                f"{condition_dim}; expected a condition with it, and none without"
+            )
+        self.condition_dim = condition_dim
+        d_in = 3 + condition_dim
+        self.d_a = PatchDiscriminator(d_in, config.ndf, d_layers).to(device)
+        self.d_b = PatchDiscriminator(d_in, config.ndf, d_layers).to(device)
         cuda = device.type == "cuda"
         self.memory_format = (
             torch.channels_last if cuda and config.channels_last else torch.contiguous_format
@@ -141,6 +156,8 @@ class CycleGAN:
             self.pose_weights = torch.ones(pose_dim, device=device)
             self.pose_weights[-2:] = config.floor_weight
         self.policy_panel = policy_panel if config.lambda_policy > 0 else None
+        # Each look's image-row motion per metre of x (rows A, B), fitted once per run.
+        self.row_motion: torch.Tensor | None = None
         # Moving averages of the generators (torch's AveragedModel; the first update copies).
         self.ema: dict[str, AveragedModel] = {}
         if config.ema > 0:
@@ -252,15 +269,45 @@ class CycleGAN:
         past = BatchHistory(previous_a, history_b.previous, history_b.started)
         return lambda x: self.g_ab(self.ab_input(x, past))
 
+    def judged(self, frames: torch.Tensor, condition: torch.Tensor | None) -> torch.Tensor:
+        """What a discriminator reads: the frames, and with ``d_condition`` their condition as
+        constant channels after them.
+
+        Example:
+            >>> from style_wrap.train.config import TrainConfig
+            >>> gan = CycleGAN(TrainConfig(ngf=4, ndf=4, n_blocks=1, d_condition="pose"), (8, 8),
+            ...     torch.device("cpu"), condition_dim=2)
+            >>> x = gan.judged(torch.zeros(1, 3, 8, 8), torch.tensor([[0.5, -1.0]]))
+            >>> x.shape, x[0, 3:, 0, 0].tolist()
+            (torch.Size([1, 5, 8, 8]), [0.5, -1.0])
+        """
+        if self.condition_dim == 0:
+            return frames
+        if condition is None or condition.shape != (len(frames), self.condition_dim):
+            got = None if condition is None else tuple(condition.shape)
+            raise ConfigError(
+                f"d_condition = {self.config.d_condition!r} needs each frame's condition; got "
+                f"{got} for {len(frames)} frames, expected ({len(frames)}, {self.condition_dim})"
+            )
+        maps = condition.to(frames.dtype)[:, :, None, None].expand(-1, -1, *frames.shape[2:])
+        return torch.cat([frames, maps], 1)
+
     def backward_d(
         self,
         real_a: torch.Tensor,
         real_b: torch.Tensor,
         fake_a: torch.Tensor,
         fake_b: torch.Tensor,
+        cond_a: torch.Tensor | None = None,
+        cond_b: torch.Tensor | None = None,
     ) -> dict[str, torch.Tensor]:
-        """Both discriminators' loss on detached (pooled) fakes, backpropagated."""
+        """Both discriminators' loss on detached (pooled) fakes, backpropagated. With
+        ``d_condition`` each frame is judged with its condition (``cond_a`` of the domain-A
+        frames and of their translations, ``cond_b`` of domain B's); the pools keep a fake's
+        condition with it."""
         cfg = self.config
+        real_a, real_b = self.judged(real_a, cond_a), self.judged(real_b, cond_b)
+        fake_a, fake_b = self.judged(fake_a, cond_b), self.judged(fake_b, cond_a)
         with self._autocast():
             pool_a, pool_b = self.pool_a.query(fake_a.detach()), self.pool_b.query(fake_b.detach())
             loss_d_a = discriminator_loss(self.d_a, real_a, pool_a, cfg.gan_mode)
@@ -282,9 +329,11 @@ class CycleGAN:
         """The generators' losses (the discriminators frozen), backpropagated; ``G_total`` too."""
         cfg, (fake_b, fake_a, idt_b, idt_a) = self.config, fakes
         with self._autocast():
+            judged_b = self.judged(fake_b, batch.cond_a)
+            judged_a = self.judged(fake_a, batch.cond_b)
             losses = {
-                "G_adv_AB": adversarial_loss(self.d_b(fake_b), True, cfg.gan_mode),
-                "G_adv_BA": adversarial_loss(self.d_a(fake_a), True, cfg.gan_mode),
+                "G_adv_AB": adversarial_loss(self.d_b(judged_b), True, cfg.gan_mode),
+                "G_adv_BA": adversarial_loss(self.d_a(judged_a), True, cfg.gan_mode),
             }
             # With cfg.cycle == "detached": G_BA(G_AB(a).detach()), no gradient into G_AB.
             g_ab = self._cycle_g_ab(batch.history_b)
@@ -328,6 +377,9 @@ class CycleGAN:
             if cfg.lambda_floor_motion > 0:
                 losses["floor_motion"] = self._floor_motion(batch, read_b)
                 terms.append(cfg.lambda_floor_motion * losses["floor_motion"])
+        if cfg.lambda_flow > 0:
+            losses["flow"] = self._flow(batch, fake_b)
+            terms.append(cfg.lambda_flow * losses["flow"])
         if self.policy_panel is not None:
             if batch.policy is None:
                 raise ConfigError("lambda_policy > 0 needs stacked frames and expert labels")
@@ -336,6 +388,25 @@ class CycleGAN:
             losses["policy_AB"] = self.policy_panel.loss(self.g_ab(stacks), labels)
             terms.append(cfg.lambda_policy * losses["policy_AB"])
         return terms
+
+    def _flow(self, batch: _Batch, fake_b: torch.Tensor) -> torch.Tensor:
+        """The pixel-level motion term for G_AB's outputs: see
+        :func:`~style_wrap.train.flow.flow_loss`."""
+        history = batch.history_a
+        if history is None or history.dx is None or self.row_motion is None:
+            raise ConfigError("lambda_flow > 0 needs a temporal run's streams with recorded x")
+        dx = history.dx.view(-1, 1).to(fake_b.dtype)
+        slopes_a, slopes_b = self.row_motion[0].view(1, -1), self.row_motion[1].view(1, -1)
+        return flow_loss(
+            fake_b,
+            history.outputs,
+            batch.real_a,
+            history.previous,
+            dx * slopes_a,
+            history.started,
+            self.config.flow_tolerance,
+            dx * slopes_b,
+        )
 
     def _floor_motion(self, batch: _Batch, read_b: torch.Tensor) -> torch.Tensor:
         """The floor's motion term for G_AB's outputs (``read_b``: domain B's pose regressor
@@ -367,6 +438,8 @@ class CycleGAN:
         policy_batch: tuple[torch.Tensor, torch.Tensor] | None = None,
         history_a: BatchHistory | None = None,
         history_b: BatchHistory | None = None,
+        cond_a: torch.Tensor | None = None,
+        cond_b: torch.Tensor | None = None,
     ) -> dict[str, float]:
         """One iteration on a batch of each domain (float NCHW in [-1, 1]); returns the losses.
 
@@ -374,7 +447,8 @@ class CycleGAN:
         ``policy_batch`` is ``(stacked domain-A frames, expert actions)``, used when
         ``lambda_policy > 0`` (see :mod:`style_wrap.train.consistency`); ``history_a`` and
         ``history_b`` feed a temporal G_AB (see :class:`BatchHistory`). This step's ``G_AB(a)``
-        is kept, detached, in ``last_fake_b`` (the streams' next history).
+        is kept, detached, in ``last_fake_b`` (the streams' next history). ``cond_a`` and
+        ``cond_b`` are the batches' discriminator conditions (with ``d_condition``).
         """
         gens, discs = [self.g_ab, self.g_ba], [self.d_a, self.d_b]
         fakes = self.forward(real_a, real_b, history_a)
@@ -383,12 +457,14 @@ class CycleGAN:
         # 1. Discriminators, on detached fakes, stepped before the generators' adversarial update.
         _set_requires_grad(discs, True)
         self.opt_d.zero_grad(set_to_none=True)
-        losses = self.backward_d(real_a, real_b, fake_a, fake_b)
+        losses = self.backward_d(real_a, real_b, fake_a, fake_b, cond_a, cond_b)
         self._step(self.opt_d, self.scaler_d, discs)
         # 2. Generators, with the discriminators frozen: no gradient reaches D's parameters.
         _set_requires_grad(discs, False)
         self.opt_g.zero_grad(set_to_none=True)
-        batch = _Batch(real_a, real_b, pose_a, pose_b, policy_batch, history_a, history_b)
+        batch = _Batch(
+            real_a, real_b, pose_a, pose_b, policy_batch, history_a, history_b, cond_a, cond_b
+        )
         g_losses = self.backward_g(batch, fakes)
         total = g_losses.pop("G_total")
         losses = {**g_losses, **losses, "G_total": total}
@@ -417,6 +493,8 @@ class CycleGAN:
             step=self.step,
             pose_fitted=self.pose_fitted,
         )
+        if self.row_motion is not None:
+            state["row_motion"] = self.row_motion
         state.update({f"ema_{k}": avg.state_dict() for k, avg in self.ema.items()})
         if self.pose_a is not None and self.pose_b is not None:
             state.update(pose_a=self.pose_a.state_dict(), pose_b=self.pose_b.state_dict())
@@ -441,6 +519,8 @@ class CycleGAN:
             self.pose_a.load_state_dict(state["pose_a"])
             self.pose_b.load_state_dict(state["pose_b"])
             self.pose_fitted = bool(state.get("pose_fitted", False))
+        if "row_motion" in state:
+            self.row_motion = state["row_motion"].to(self.device)
         torch.set_rng_state(state["torch_rng"])
         if "cuda_rng" in state and self.device.type == "cuda":
             torch.cuda.set_rng_state(state["cuda_rng"], self.device)

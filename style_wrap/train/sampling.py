@@ -5,7 +5,7 @@ Example:
     >>> import torch
     >>> sampler = EpochSampler(10, 4, seed=0)
     >>> frames = torch.zeros(10, 8, 8, 3, dtype=torch.uint8)
-    >>> x, pose = next(frame_batches(frames, None, sampler, torch.contiguous_format))
+    >>> x, pose, _ = next(frame_batches(frames, None, sampler, torch.contiguous_format))
     >>> x.shape, pose
     (torch.Size([4, 3, 8, 8]), None)
 """
@@ -118,12 +118,15 @@ def frame_batches(
     poses: torch.Tensor | None,
     sampler: EpochSampler,
     memory_format: torch.memory_format,
-) -> Iterator[tuple[torch.Tensor, torch.Tensor | None]]:
-    """Endless batches of frames (model input) and their poses, in the sampler's order."""
+    conditions: torch.Tensor | None = None,
+) -> Iterator[tuple[torch.Tensor, torch.Tensor | None, torch.Tensor | None]]:
+    """Endless batches of frames (model input), their poses and their discriminator conditions,
+    in the sampler's order."""
     while True:
         index = sampler.next().to(frames.device)
         x = to_model_input(frames[index], memory_format=memory_format)
-        yield x, None if poses is None else poses[index]
+        pose = None if poses is None else poses[index]
+        yield x, pose, None if conditions is None else conditions[index]
 
 
 def stack_batches(
