@@ -114,6 +114,10 @@ def test_the_flow_term_and_conditioned_discriminators_train_and_resume(tmp_path)
     resumed = train(TrainConfig(name="f", iters=6, resume=True, **base), given={"iters"})
     again = torch.load(resumed / CHECKPOINT, weights_only=True)["model"]
     assert again["step"] == 6 and torch.equal(again["row_motion"], state["row_motion"])
+    # With floor only, the discriminators read the frame and whether it is over the floor.
+    floor = train(TrainConfig(name="g", iters=1, **{**base, "d_condition": "floor"}))
+    d_b = torch.load(floor / CHECKPOINT, weights_only=True)["model"]["d_b"]
+    assert d_b["model.0.weight"].shape[1] == 3 + 1
 
 
 def test_flow_and_condition_settings_and_data_are_checked(tmp_path):

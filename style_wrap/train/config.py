@@ -60,7 +60,7 @@ GAN_MODES = ("lsgan", "vanilla")
 GRADIENT_PENALTIES = ("none", "r1", "wgan-gp")
 AMP_MODES = ("auto", "none", "bf16", "fp16")
 UPSAMPLE_MODES = ("transpose", "resize")
-D_CONDITIONS = ("none", "pose")
+D_CONDITIONS = ("none", "floor", "pose")
 
 
 @dataclass(frozen=True)
@@ -98,11 +98,11 @@ class TrainConfig:
     ndf: int = setting(64, "Discriminator width.")
     d_condition: str = setting(
         "none",
-        "What each discriminator reads beside the frame: none, or pose, the frame's recorded "
-        "state (qpos but x, standardised, and whether the body is over the floor, |x| <= "
-        "floor_extent) as constant channels; real frames bring their own state, translations "
-        "their source's. A pose-conditioned discriminator judges whether the frame shows that "
-        "state in its look, a content term that keeps learning (a frozen pose regressor can be "
+        "What each discriminator reads beside the frame, as constant channels: none; floor, "
+        "whether the frame's recorded state is over the floor (|x| <= floor_extent); or pose, "
+        "that and the recorded qpos but x (standardised). Real frames bring their own state, "
+        "translations their source's, so the discriminator judges whether the frame shows that "
+        "state in its look: a content term that keeps learning (a frozen pose regressor can be "
         "fooled) and that a plain floor cannot satisfy where the state is over a checker (needs "
         "frames collected with their physics state).",
         D_CONDITIONS,

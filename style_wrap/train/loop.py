@@ -324,8 +324,9 @@ class Run:
         ]
 
     def _conditions(self) -> list[torch.Tensor | None]:
-        """With ``d_condition = "pose"``: each frame's recorded state, qpos but x standardised
-        over both domains' frames, and +1 over the floor (|x| <= floor_extent), else -1."""
+        """Each frame's discriminator condition (``d_condition``): +1 over the floor (|x| <=
+        floor_extent), else -1, and with ``pose`` first the qpos but x, standardised over both
+        domains' frames."""
         if self.config.d_condition == "none":
             return [None, None]
         qpos = [np.asarray(d.qpos, np.float32) for d in self.data]
@@ -333,8 +334,10 @@ class Run:
         mean, std = joints.mean(0), np.maximum(joints.std(0), 1e-6)
         out: list[torch.Tensor | None] = []
         for q in qpos:
-            over = np.abs(q[:, :1]) <= self.config.floor_extent
-            rows = np.concatenate([(q[:, 1:] - mean) / std, np.where(over, 1.0, -1.0)], 1)
+            over = np.where(np.abs(q[:, :1]) <= self.config.floor_extent, 1.0, -1.0)
+            rows = np.concatenate([(q[:, 1:] - mean) / std, over], 1)
+            if self.config.d_condition == "floor":
+                rows = over
             out.append(torch.from_numpy(rows.astype(np.float32)).to(self.device))
         return out
 
