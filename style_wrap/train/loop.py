@@ -91,20 +91,14 @@ def _load_domains(config: TrainConfig) -> tuple[FrameData, FrameData]:
     multiple = GeneratorConfig().multiple
     if h % multiple or w % multiple:
         raise DataError(f"frame size {h}x{w}: expected sides that are multiples of {multiple}")
-    if config.lambda_pose > 0:
+    needs = [f"lambda_pose = {config.lambda_pose}"] if config.lambda_pose > 0 else []
+    needs += [f"d_condition = {config.d_condition!r}"] if config.d_condition != "none" else []
+    if needs:
         for folder, data in ((config.domain_a, data_a), (config.domain_b, data_b)):
             if data.qpos is None:
                 raise ConfigError(
-                    f"lambda_pose = {config.lambda_pose} needs recorded poses, but {folder} has "
-                    "none; expected frames collected from a MuJoCo env (or lambda_pose = 0)"
-                )
-    if config.d_condition != "none":
-        for folder, data in ((config.domain_a, data_a), (config.domain_b, data_b)):
-            if data.qpos is None:
-                raise ConfigError(
-                    f"d_condition = {config.d_condition!r} needs recorded poses, but {folder} "
-                    "has none; expected frames collected from a MuJoCo env (or d_condition = "
-                    "'none')"
+                    f"{needs[0]} needs recorded poses, but {folder} has none; expected frames "
+                    "collected from a MuJoCo env (or lambda_pose = 0 and d_condition = 'none')"
                 )
         if data_a.qpos.shape[1] != data_b.qpos.shape[1]:
             raise DataError(f"pose sizes differ: {data_a.qpos.shape[1]} and {data_b.qpos.shape[1]}")
@@ -334,10 +328,9 @@ class Run:
         mean, std = joints.mean(0), np.maximum(joints.std(0), 1e-6)
         out: list[torch.Tensor | None] = []
         for q in qpos:
-            over = np.where(np.abs(q[:, :1]) <= self.config.floor_extent, 1.0, -1.0)
-            rows = np.concatenate([(q[:, 1:] - mean) / std, over], 1)
-            if self.config.d_condition == "floor":
-                rows = over
+            rows = np.where(np.abs(q[:, :1]) <= self.config.floor_extent, 1.0, -1.0)
+            if self.config.d_condition == "pose":
+                rows = np.concatenate([(q[:, 1:] - mean) / std, rows], 1)
             out.append(torch.from_numpy(rows.astype(np.float32)).to(self.device))
         return out
 

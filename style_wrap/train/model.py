@@ -99,7 +99,7 @@ class CycleGAN:
         pose_dim: Size of the recorded poses (with ``lambda_pose > 0``).
         policy_panel: The frozen domain-B pixel policies, a panel of one or more (with
             ``lambda_policy > 0``).
-        condition_dim: Size of the discriminators' condition (with ``d_condition = "pose"``):
+        condition_dim: Size of the discriminators' condition (with ``d_condition`` floor or pose):
             constant channels that each discriminator reads beside the frame.
     """
 
