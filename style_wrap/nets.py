@@ -23,6 +23,7 @@ import torch
 from torch import nn
 
 from style_wrap.errors import ConfigError
+from style_wrap.floor import floor_features
 
 __all__ = [
     "GeneratorConfig",
@@ -120,6 +121,11 @@ UPSAMPLERS: dict[str, Callable[[int, int], list[nn.Module]]] = {
 }
 
 
+#: The ground-plane wave periods (metres) of a floor-aware generator: quarter octaves from
+#: 0.25 to 4 m, so a checker of any size in that range lies within 10 % of one of them.
+FLOOR_PERIODS: tuple[float, ...] = tuple(round(0.25 * 2 ** (k / 4), 4) for k in range(17))
+
+
 @dataclass(frozen=True)
 class GeneratorConfig:
     """The architecture of a :class:`ResnetGenerator`; it travels in the weights' metadata.
@@ -138,8 +144,15 @@ class GeneratorConfig:
     #: Also reads the previous frame and its own previous output (:func:`temporal_input`): the
     #: network's first layer takes ``3 * in_channels`` channels.
     temporal: bool = False
+    #: Periods (metres) of the ground-plane waves a floor-aware G_AB reads
+    #: (:func:`~style_wrap.train.flow.floor_features`); empty: none.
+    floor_periods: tuple[float, ...] = ()
+    #: Frame rows of a floor-aware generator: its two row-motion buffers' length.
+    floor_rows: int = 0
 
     def __post_init__(self) -> None:
+        if isinstance(self.floor_periods, list):  # as JSON metadata brings it
+            object.__setattr__(self, "floor_periods", tuple(self.floor_periods))
         for name in ("in_channels", "out_channels", "ngf", "n_downsampling"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -158,6 +171,21 @@ class GeneratorConfig:
             )
         if not isinstance(self.temporal, bool):
             raise ConfigError(f"generator temporal = {self.temporal!r}; expected true or false")
+        periods = self.floor_periods
+        if not isinstance(periods, tuple) or not all(
+            isinstance(p, (int, float)) and not isinstance(p, bool) and p > 0 for p in periods
+        ):
+            raise ConfigError(
+                f"generator floor_periods = {periods!r}; expected a list of positive numbers"
+            )
+        if periods and not (
+            self.temporal and isinstance(self.floor_rows, int) and self.floor_rows >= 1
+        ):
+            raise ConfigError(
+                f"generator floor_periods = {periods!r} with temporal = {self.temporal} and "
+                f"floor_rows = {self.floor_rows!r}; expected a temporal generator and the "
+                "frame's rows >= 1"
+            )
 
     def build(self) -> ResnetGenerator:
         """A freshly initialised generator of this architecture."""
@@ -202,6 +230,14 @@ class ResnetGenerator(nn.Module):
             conv, which avoids checkerboard artifacts).
         temporal: Read :func:`temporal_input` (``3 * in_channels`` channels): the frame, the
             previous frame and the previous output.
+        floor_periods: Also read, through a 1x1 convolution added to the last upsampling
+            block's normalised output, the ground-plane waves of these periods (metres) at the
+            camera's ``position`` (:meth:`forward`): where on the floor each pixel looks, so a
+            floor drawn from them keeps its phase and moves with the camera. The generator
+            keeps each look's row motion (``floor_source``: the source's, to read the camera's
+            steps from its frames; ``floor_target``: its output's, to place the waves) as
+            buffers, in its weights.
+        floor_rows: The frames' rows (with ``floor_periods``).
     """
 
     def __init__(
@@ -213,10 +249,20 @@ class ResnetGenerator(nn.Module):
         n_downsampling: int = 2,
         upsample: str = "transpose",
         temporal: bool = False,
+        floor_periods: tuple[float, ...] = (),
+        floor_rows: int = 0,
     ):
         super().__init__()
         self.config = GeneratorConfig(
-            in_channels, out_channels, ngf, n_blocks, n_downsampling, upsample, temporal
+            in_channels,
+            out_channels,
+            ngf,
+            n_blocks,
+            n_downsampling,
+            upsample,
+            temporal,
+            tuple(floor_periods),
+            floor_rows,
         )
         layers: list[nn.Module] = [
             nn.ReflectionPad2d(3),
@@ -233,10 +279,25 @@ class ResnetGenerator(nn.Module):
             layers += [*UPSAMPLERS[upsample](c, c // 2), _norm(c // 2), nn.ReLU(True)]
         layers += [nn.ReflectionPad2d(3), nn.Conv2d(ngf, out_channels, 7), nn.Tanh()]
         self.model = nn.Sequential(*layers)
+        self.floor: nn.Conv2d | None = None
+        if self.config.floor_periods:
+            self.floor = nn.Conv2d(2 * len(self.config.floor_periods), ngf, 1)
+            self.register_buffer("floor_source", torch.zeros(floor_rows))
+            self.register_buffer("floor_target", torch.zeros(floor_rows))
         init_weights(self)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.model(x)
+    def forward(self, x: torch.Tensor, position: torch.Tensor | None = None) -> torch.Tensor:
+        """Translate ``x``; a floor-aware generator also takes the camera's ``position`` (N,)
+        in metres along the floor (``None``: 0 for every row)."""
+        if self.floor is None:
+            return self.model(x)
+        if position is None:
+            position = torch.zeros(len(x), device=x.device)
+        waves = floor_features(position, self.floor_target, self.config.floor_periods, x.shape[-1])
+        # Added after the last upsampling block's norm, before its ReLU: a short path from the
+        # waves to the pixels, gated by what the image features say is floor.
+        late = self.model[:-4](x)
+        return self.model[-4:](late + self.floor(waves.to(late.dtype)))
 
 
 class PatchDiscriminator(nn.Module):
@@ -301,6 +362,30 @@ def temporal_state(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     weight = state[name]
     out = dict(state)
     out[name] = torch.cat([weight, torch.zeros_like(weight), torch.zeros_like(weight)], dim=1)
+    return out
+
+
+def floor_state(state: dict[str, torch.Tensor], config: GeneratorConfig) -> dict[str, torch.Tensor]:
+    """A generator's weights for its floor-aware twin of architecture ``config``: the waves'
+    weights and the row motion are zero, so the twin starts out translating as the original.
+
+    Example:
+        >>> g = ResnetGenerator(ngf=4, n_blocks=1, temporal=True)
+        >>> cfg = GeneratorConfig(ngf=4, n_blocks=1, temporal=True, floor_periods=(1.0,),
+        ...     floor_rows=8)
+        >>> f = cfg.build()
+        >>> _ = f.load_state_dict(floor_state(g.state_dict(), cfg))
+        >>> x = torch.rand(1, 9, 8, 8) * 2 - 1
+        >>> bool(torch.allclose(g(x), f(x, torch.tensor([3.0])), atol=1e-6))
+        True
+    """
+    out = dict(state)
+    weight = state["model.1.weight"]
+    ngf, waves = weight.shape[0], 2 * len(config.floor_periods)
+    out["floor.weight"] = weight.new_zeros(ngf, waves, 1, 1)
+    out["floor.bias"] = weight.new_zeros(ngf)
+    out["floor_source"] = weight.new_zeros(config.floor_rows)
+    out["floor_target"] = weight.new_zeros(config.floor_rows)
     return out
 
 

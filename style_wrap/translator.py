@@ -35,6 +35,7 @@ import torch.nn.functional as F
 
 from style_wrap.devices import resolve_device, resolve_dtype
 from style_wrap.errors import ObservationError
+from style_wrap.floor import estimate_steps
 from style_wrap.hub import resolve_weights
 from style_wrap.nets import from_model_output, temporal_input, to_model_input
 from style_wrap.weights import load_generator
@@ -74,6 +75,9 @@ class History:
         self.frames: torch.Tensor | None = None
         self.outputs: torch.Tensor | None = None
         self.valid: torch.Tensor | None = None
+        #: A floor-aware translator's camera position and last step per row (metres).
+        self.positions: torch.Tensor | None = None
+        self.velocity: torch.Tensor | None = None
 
     def started(self, n: int) -> torch.Tensor:
         """Which of ``n`` rows have a previous frame (a bool tensor on the CPU)."""
@@ -81,16 +85,25 @@ class History:
             return torch.zeros(n, dtype=torch.bool)
         return self.valid.clone()
 
-    def remember(self, frames: torch.Tensor, outputs: torch.Tensor) -> None:
-        """Keep this step's frames and translations for the next step; every row is started."""
+    def remember(
+        self,
+        frames: torch.Tensor,
+        outputs: torch.Tensor,
+        positions: torch.Tensor | None = None,
+        velocity: torch.Tensor | None = None,
+    ) -> None:
+        """Keep this step's frames and translations (and a floor-aware translator's camera
+        positions and steps) for the next step; every row is started."""
         self.frames, self.outputs = frames.clone(), outputs.clone()
+        self.positions = None if positions is None else positions.clone()
+        self.velocity = None if velocity is None else velocity.clone()
         with torch.inference_mode(False):  # a normal tensor: forget() edits it in place
             self.valid = torch.ones(len(frames), dtype=torch.bool)
 
     def forget(self, rows: Any = None) -> None:
         """Episodes start again at ``rows`` (indices or a mask; ``None``: all rows)."""
         if rows is None or self.valid is None:
-            self.frames = self.outputs = self.valid = None
+            self.frames = self.outputs = self.valid = self.positions = self.velocity = None
             return
         self.valid[torch.as_tensor(rows)] = False
 
@@ -102,12 +115,16 @@ class History:
             part.frames = self.frames[i.to(self.frames.device)]
             part.outputs = self.outputs[i.to(self.outputs.device)]
             part.valid = self.valid[i].clone()
+            if self.positions is not None and self.velocity is not None:
+                part.positions = self.positions[i.to(self.positions.device)]
+                part.velocity = self.velocity[i.to(self.velocity.device)]
         return part
 
     def copy(self) -> History:
         part = History()
         if self.valid is not None:
             part.frames, part.outputs, part.valid = self.frames, self.outputs, self.valid.clone()
+            part.positions, part.velocity = self.positions, self.velocity
         return part
 
 
@@ -256,17 +273,40 @@ class Translator:
             return from_model_output(self.generator(x))
         past = history if history is not None else History()
         started = past.started(len(frames))
+        floor = getattr(self.generator, "floor", None) is not None
+        positions = velocity = None
+        if floor:
+            positions = torch.zeros(len(frames), device=x.device)
+            velocity = torch.zeros(len(frames), device=x.device)
         if started.any():
             assert past.frames is not None and past.outputs is not None
             prev = to_model_input(past.frames, self.dtype, self.memory_format)
             prev_out = to_model_input(past.outputs, self.dtype, self.memory_format)
+            if floor:
+                positions, velocity = self._camera(x, prev, past, started.to(x.device))
             x = temporal_input(x, prev, prev_out, started.to(x.device))
         else:
             x = temporal_input(x)
-        out = from_model_output(self.generator(x.contiguous(memory_format=self.memory_format)))
+        x = x.contiguous(memory_format=self.memory_format)
+        out = from_model_output(self.generator(x, positions) if floor else self.generator(x))
         if history is not None:
-            history.remember(frames, out)
+            history.remember(frames, out, positions, velocity)
         return out
+
+    def _camera(
+        self, x: torch.Tensor, prev: torch.Tensor, past: History, started: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """A floor-aware generator's camera positions and steps for frames ``x``: each started
+        row's step read from its previous frame (:func:`~style_wrap.floor.estimate_steps`, near
+        its last step) added to its last position; 0 and 0 where an episode starts."""
+        n = len(x)
+        last_pos = past.positions if past.positions is not None else torch.zeros(n)
+        last_vel = past.velocity if past.velocity is not None else torch.zeros(n)
+        last_pos, last_vel = last_pos.to(x.device), last_vel.to(x.device)
+        last_vel = torch.where(started, last_vel, 0.0)
+        step = estimate_steps(prev, x, self.generator.floor_source, last_vel)
+        step = torch.where(started, step, 0.0)
+        return torch.where(started, last_pos + step, 0.0), step
 
     def _resized(self, frames: torch.Tensor, history: History | None = None) -> torch.Tensor:
         h, w = frames.shape[1:3]

@@ -162,6 +162,21 @@ class TrainConfig:
         "With lambda_flow: a source pixel follows the move when its mean channel error under it "
         "is below this (model units, [-1, 1]; 0.1 is about 13 grey levels).",
     )
+    floor_coords: bool = setting(
+        False,
+        "With temporal, on frames with their recorded states: G_AB also reads where on the "
+        "ground plane each pixel looks, as waves of periods 0.25-4 m at the camera's position "
+        "(style_wrap.floor). The camera's steps are read from each look's own consecutive "
+        "frames (each row's motion fitted per look, as lambda_flow's), in training and at run "
+        "time alike, so a checker drawn from the waves keeps its phase and moves with the "
+        "source's floor. The generator keeps both looks' row motion in its weights. Warm "
+        "starts from a G_AB without it translate as it did at first.",
+    )
+    floor_lr_scale: float = setting(
+        30.0,
+        "With floor_coords: the waves' weights learn at this many times lr (they start at zero "
+        "in a warm start and must grow to draw a floor at all).",
+    )
     floor_extent: float = setting(40.0, "Half-length (m) of the floor along x (gymnasium's: 40).")
     pose_steps: int = setting(2000, "Training steps of each pose regressor (with lambda_pose > 0).")
     pose_width: int = setting(32, "Width of the pose regressors.")
@@ -271,6 +286,13 @@ class TrainConfig:
                 f"setting lambda_flow = {self.lambda_flow} compares a temporal G_AB's output "
                 "with its previous one; expected temporal = true with it (or lambda_flow = 0)"
             )
+        if self.floor_coords and not self.temporal:
+            raise ConfigError(
+                "setting floor_coords = true feeds a temporal G_AB the camera's position read "
+                "from consecutive frames; expected temporal = true with it"
+            )
+        if not self.floor_lr_scale > 0:
+            raise ConfigError(f"setting floor_lr_scale = {self.floor_lr_scale!r}; expected > 0")
         if not 0.0 <= self.ema < 1.0:
             raise ConfigError(f"setting ema = {self.ema!r}; expected 0 <= ema < 1 (0: off)")
         if self.temporal and self.lambda_policy > 0:
@@ -299,6 +321,15 @@ class TrainConfig:
     def generator_ab(self) -> GeneratorConfig:
         """G_AB's architecture: :attr:`generator`, temporal with ``temporal``."""
         return dataclasses.replace(self.generator, temporal=self.temporal)
+
+    def generator_ab_for(self, rows: int) -> GeneratorConfig:
+        """G_AB's architecture for frames of ``rows`` rows: :attr:`generator_ab`, floor-aware
+        with ``floor_coords``."""
+        from style_wrap.nets import FLOOR_PERIODS
+
+        if not self.floor_coords:
+            return self.generator_ab
+        return dataclasses.replace(self.generator_ab, floor_periods=FLOOR_PERIODS, floor_rows=rows)
 
     @property
     def identity_weight(self) -> float:

@@ -118,8 +118,9 @@ def export_run(run_dir: str | os.PathLike[str], dtype: str | None = None) -> lis
         config = config.replace(export_dtype=dtype)
     arch = GeneratorConfig(ngf=config.ngf, n_blocks=config.n_blocks, upsample=config.upsample)
     generators: dict[str, nn.Module] = {}
+    h, w = state["frame_size"]
     for key in EXPORTS:
-        net = arch.build()
+        net = (config.generator_ab_for(h) if key == "g_ab" else arch).build()
         weights = state["model"][key]
         if f"ema_{key}" in state["model"]:  # a run with ema exports the moving average
             average = state["model"][f"ema_{key}"]
@@ -132,7 +133,6 @@ def export_run(run_dir: str | os.PathLike[str], dtype: str | None = None) -> lis
                 f"{arch} ({str(err).splitlines()[0][:200]})"
             ) from None
         generators[key] = net
-    h, w = state["frame_size"]
     names = tuple(state["domains"])
     return export_generators(
         run, generators, names, (h, w), int(state["model"]["step"]), config, run.name

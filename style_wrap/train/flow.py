@@ -12,37 +12,17 @@ pixels where the *source* itself follows that motion (its floor and sky, not the
 the strip that comes into view), so the floor drawn keeps its pattern and moves as the source's
 does, whatever its checker's size. It needs no paired images: only the source's frames and states.
 
-Example:
-    >>> import torch
-    >>> frame = torch.zeros(1, 3, 4, 8)
-    >>> frame[..., 2:, 3] = 1.0  # a bright column in the two lower rows
-    >>> moved, valid = warp_rows(frame, torch.tensor([[0.0, 0.0, 2.0, 2.0]]))
-    >>> moved[0, 0, 3].tolist(), moved[0, 0, 0].tolist()  # lower rows moved 2 px right
-    ([0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0], [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0])
-    >>> valid[0, 0, 3].tolist()  # the first 2 columns came from outside the frame
-    [False, False, True, True, True, True, True, True]
+
+:func:`warp_rows` lives in :mod:`style_wrap.floor` (the run-time side of the floor's motion).
 """
 
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
+
+from style_wrap.floor import warp_rows
 
 __all__ = ["fit_row_motion", "flow_loss", "warp_rows"]
-
-
-def warp_rows(frames: torch.Tensor, shifts: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """``frames`` (N, C, H, W) with each row moved right by ``shifts`` (N, H) pixels (bilinear;
-    negative moves left), and where the result is defined (N, 1, H, W): the pixels whose source
-    lies inside the frame."""
-    n, _, h, w = frames.shape
-    cols = torch.arange(w, device=frames.device, dtype=frames.dtype)
-    src = cols.view(1, 1, w) - shifts.to(frames.dtype).view(n, h, 1)  # (N, H, W)
-    rows = torch.arange(h, device=frames.device, dtype=frames.dtype).view(1, h, 1).expand(n, h, w)
-    grid = torch.stack([src * 2 / (w - 1) - 1, rows * 2 / (h - 1) - 1], dim=-1)
-    moved = F.grid_sample(frames, grid, mode="bilinear", padding_mode="border", align_corners=True)
-    valid = ((src >= 0) & (src <= w - 1)).unsqueeze(1)
-    return moved, valid
 
 
 def fit_row_motion(

@@ -11,6 +11,7 @@ across processes before every optimizer step (:mod:`style_wrap.train.dist`). Onl
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import math
 import signal
 import time
@@ -24,8 +25,9 @@ import torch.distributed as dist
 
 from style_wrap.devices import resolve_device
 from style_wrap.errors import CheckpointError, ConfigError, DataError, TrainingError
+from style_wrap.floor import camera_track
 from style_wrap.io import atomic_write_bytes
-from style_wrap.nets import GeneratorConfig, temporal_state, to_model_input
+from style_wrap.nets import GeneratorConfig, floor_state, temporal_state, to_model_input
 from style_wrap.train.config import TrainConfig, default_run_name, load_toml
 from style_wrap.train.consistency import PolicyPanel, expert_labels, policy_panel
 from style_wrap.train.data import FrameData, load_frames
@@ -110,11 +112,13 @@ def _load_domains(config: TrainConfig) -> tuple[FrameData, FrameData]:
                     "first step or no two consecutive steps; expected frames collected with "
                     "--every 1 and no --skip-steps"
                 )
-            if config.lambda_flow > 0 and data.qpos is None:
+            motion = f"lambda_flow = {config.lambda_flow}" if config.lambda_flow > 0 else ""
+            motion = motion or ("floor_coords = true" if config.floor_coords else "")
+            if motion and data.qpos is None:
                 raise ConfigError(
-                    f"lambda_flow = {config.lambda_flow} needs recorded x positions, but {folder} "
-                    "has no physics state; expected frames collected from a MuJoCo env (or "
-                    "lambda_flow = 0)"
+                    f"{motion} needs recorded x positions (to fit the floor's row motion), but "
+                    f"{folder} has no physics state; expected frames collected from a MuJoCo env "
+                    "(or lambda_flow = 0 and floor_coords = false)"
                 )
     return data_a, data_b
 
@@ -362,9 +366,18 @@ class Run:
         if config.temporal:
             self.frames = (frames_a, frames_b)
             self.steps = tuple(torch.from_numpy(d.steps).to(self.device) for d in self.data)
-            if config.lambda_flow > 0 and model.row_motion is None:
+            wants_motion = config.lambda_flow > 0 or config.floor_coords
+            if wants_motion and model.row_motion is None:
                 model.row_motion = torch.stack(
                     [self._row_motion(i, frames) for i, frames in enumerate(self.frames)]
+                )
+                model.set_floor_motion(model.row_motion)
+            self.positions: tuple[torch.Tensor, torch.Tensor] | None = None
+            if config.floor_coords:
+                assert model.row_motion is not None
+                self.positions = (
+                    camera_track(frames_a, self.steps[0], model.row_motion[0]),
+                    camera_track(frames_b, self.steps[1], model.row_motion[1]),
                 )
             if model.step == 0:
                 self._burn_in()
@@ -410,7 +423,8 @@ class Run:
             active = walks > k
             index, history = self._stream_batch(active)
             with torch.no_grad():
-                fake = self.model.g_ab(self.model.ab_input(self._frames_a(index), history))
+                x = self.model.ab_input(self._frames_a(index), history)
+                fake = self.model.run_ab(x, history.position)
             if streams.outputs is not None:
                 fake = torch.where(active.to(self.device).view(-1, 1, 1, 1), fake, streams.outputs)
             streams.outputs = fake
@@ -449,7 +463,10 @@ class Run:
         dx = None
         if self.xs is not None:
             dx = torch.where(started, self.xs[index] - self.xs[before], 0.0).to(self.device)
-        history = BatchHistory(previous, outputs.to(self.device), started.to(self.device), pose, dx)
+        position = None if self.positions is None else self.positions[0][index.to(self.device)]
+        history = BatchHistory(
+            previous, outputs.to(self.device), started.to(self.device), pose, dx, position
+        )
         return index, history
 
     def _temporal_step(self) -> dict[str, float]:
@@ -460,7 +477,8 @@ class Run:
         before, ok = previous_frames(self.steps[1], pick)
         frames_b = self.frames[1]
         real_b, prev_b = to_model_input(frames_b[pick]), to_model_input(frames_b[before])
-        history_b = BatchHistory(prev_b, prev_b, ok)
+        at_b = None if self.positions is None else self.positions[1][pick]
+        history_b = BatchHistory(prev_b, prev_b, ok, position=at_b)
         pose_b = None if self.poses[1] is None else self.poses[1][pick]
         conds = self.conditions
         cond_a = None if conds[0] is None else conds[0][index.to(self.device)]
@@ -626,11 +644,17 @@ def _init_states(config: TrainConfig, names: tuple[str, str]) -> dict[str, dict[
         if not path:
             continue
         net, spec = load_generator(path)
-        widened = arch.temporal and spec.architecture == config.generator
-        if spec.architecture != arch and not widened:
+        got = dataclasses.replace(spec.architecture, floor_periods=(), floor_rows=0)
+        per_frame = got == config.generator
+        if got != arch and not (arch.temporal and per_frame):
             raise ConfigError(
                 f"init_{key} {path}: architecture {spec.architecture}; expected "
                 f"{arch} (the run's ngf, n_blocks, upsample, temporal)"
+            )
+        if spec.architecture.floor_periods and not (key == "g_ab" and config.floor_coords):
+            raise ConfigError(
+                f"init_{key} {path} reads the floor's waves; expected floor_coords = true with "
+                "it (a floor-aware G_AB)"
             )
         if (spec.domain_from, spec.domain_to) != (source, target):
             warnings.warn(
@@ -638,6 +662,12 @@ def _init_states(config: TrainConfig, names: tuple[str, str]) -> dict[str, dict[
                 f"this run's {key} translates {source} -> {target}",
                 stacklevel=3,
             )
-        # A per-frame G_AB starts a temporal one: the history's weights start at zero.
-        states[key] = temporal_state(net.state_dict()) if widened else net.state_dict()
+        # A per-frame G_AB starts a temporal one: the history's weights start at zero; so do
+        # a floor-aware one's wave weights (its row motion is fitted with the run's data).
+        state = net.state_dict()
+        if per_frame and arch.temporal:
+            state = temporal_state(state)
+        if key == "g_ab" and config.floor_coords and not spec.architecture.floor_periods:
+            state = floor_state(state, config.generator_ab_for(spec.frame_height))
+        states[key] = state
     return states

@@ -80,6 +80,8 @@ class BatchHistory:
     pose: torch.Tensor | None = None
     #: The recorded x step from the previous frame to this one (for the flow term), where known.
     dx: torch.Tensor | None = None
+    #: This frame's camera position along the floor (for a floor-aware G_AB), where known.
+    position: torch.Tensor | None = None
 
 
 def _set_requires_grad(modules: list[nn.Module], flag: bool) -> None:
@@ -118,7 +120,8 @@ class CycleGAN:
         self.frame_size = frame_size
         torch.manual_seed(config.seed)
         arch = self.generator_config
-        self.g_ab, self.g_ba = config.generator_ab.build().to(device), arch.build().to(device)
+        self.g_ab = config.generator_ab_for(frame_size[0]).build().to(device)
+        self.g_ba = arch.build().to(device)
         d_layers = config.d_layers or PatchDiscriminator.layers_for_frame_size(min(frame_size))
         if (config.d_condition != "none") != (condition_dim > 0):
             raise ConfigError(
@@ -174,9 +177,12 @@ class CycleGAN:
         """Adam for each pair (generators, discriminators), linear decay after ``decay_from``,
         and gradient scalers (active with fp16 autocast only)."""
         config, betas = self.config, (self.config.beta1, self.config.beta2)
-        self.opt_g = torch.optim.Adam(
-            [*self.g_ab.parameters(), *self.g_ba.parameters()], lr=config.lr, betas=betas
-        )
+        waves = [] if self.g_ab.floor is None else list(self.g_ab.floor.parameters())
+        rest = [p for p in self.g_ab.parameters() if all(p is not w for w in waves)]
+        groups = [{"params": [*rest, *self.g_ba.parameters()]}]
+        if waves:  # a floor-aware G_AB's wave weights learn faster (floor_lr_scale)
+            groups.append({"params": waves, "lr": config.lr * config.floor_lr_scale})
+        self.opt_g = torch.optim.Adam(groups, lr=config.lr, betas=betas)
         self.opt_d = torch.optim.Adam(
             [*self.d_a.parameters(), *self.d_b.parameters()], lr=config.lr, betas=betas
         )
@@ -231,6 +237,20 @@ class CycleGAN:
             return contextlib.nullcontext()
         return torch.autocast("cuda", dtype=self.amp_dtype)
 
+    def run_ab(self, x: torch.Tensor, position: torch.Tensor | None = None) -> torch.Tensor:
+        """G_AB on its input ``x``; a floor-aware one also reads the camera's ``position``."""
+        if self.g_ab.floor is None:
+            return self.g_ab(x)
+        return self.g_ab(x, position)
+
+    def set_floor_motion(self, row_motion: torch.Tensor) -> None:
+        """Give a floor-aware G_AB (and its moving average) each look's row motion: A's to read
+        the camera's steps from its source frames, B's to place the waves it draws from."""
+        for net in (self.g_ab, *(avg.module for k, avg in self.ema.items() if k == "g_ab")):
+            if net.floor is not None:
+                net.floor_source.copy_(row_motion[0])
+                net.floor_target.copy_(row_motion[1])
+
     def ab_input(self, x: torch.Tensor, history: BatchHistory | None = None) -> torch.Tensor:
         """G_AB's input for frames ``x``: themselves, or with a temporal G_AB their history
         (none: each frame an episode's first)."""
@@ -241,7 +261,11 @@ class CycleGAN:
         return temporal_input(x, history.previous, history.outputs, history.started)
 
     def forward(
-        self, real_a: torch.Tensor, real_b: torch.Tensor, history_a: BatchHistory | None = None
+        self,
+        real_a: torch.Tensor,
+        real_b: torch.Tensor,
+        history_a: BatchHistory | None = None,
+        history_b: BatchHistory | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
         """``fake_b, fake_a`` and, with the identity term, the identity maps ``idt_b, idt_a``
         (``G_AB(b)``, ``G_BA(a)``; empty otherwise), in one pass per generator: instance norm is
@@ -250,9 +274,15 @@ class CycleGAN:
         n, identity = len(real_a), self.config.identity_weight > 0
         with self._autocast():
             x_ab = self.ab_input(real_a, history_a)
+            position = None if history_a is None else history_a.position
             if identity:
                 x_ab = torch.cat([x_ab, self.ab_input(real_b)])
-            out_ab = self.g_ab(x_ab)
+                at_b = None if history_b is None else history_b.position
+                if position is not None and at_b is not None:
+                    position = torch.cat([position, at_b])
+                elif position is not None:
+                    position = torch.cat([position, torch.zeros(len(real_b), device=self.device)])
+            out_ab = self.run_ab(x_ab, position)
             out_ba = self.g_ba(torch.cat([real_b, real_a]) if identity else real_b)
         return out_ab[:n], out_ba[:n], out_ab[n:], out_ba[n:]
 
@@ -263,11 +293,11 @@ class CycleGAN:
         if not self.config.temporal:
             return self.g_ab
         if history_b is None:
-            return lambda x: self.g_ab(temporal_input(x))
+            return lambda x: self.run_ab(temporal_input(x))
         with torch.no_grad():
             previous_a = self.g_ba(history_b.previous)
         past = BatchHistory(previous_a, history_b.previous, history_b.started)
-        return lambda x: self.g_ab(self.ab_input(x, past))
+        return lambda x: self.run_ab(self.ab_input(x, past), history_b.position)
 
     def judged(self, frames: torch.Tensor, condition: torch.Tensor | None) -> torch.Tensor:
         """What a discriminator reads: the frames, and with ``d_condition`` their condition as
@@ -451,7 +481,7 @@ class CycleGAN:
         ``cond_b`` are the batches' discriminator conditions (with ``d_condition``).
         """
         gens, discs = [self.g_ab, self.g_ba], [self.d_a, self.d_b]
-        fakes = self.forward(real_a, real_b, history_a)
+        fakes = self.forward(real_a, real_b, history_a, history_b)
         fake_b, fake_a = fakes[0], fakes[1]
         self.last_fake_b = fake_b.detach()
         # 1. Discriminators, on detached fakes, stepped before the generators' adversarial update.
@@ -530,8 +560,8 @@ class CycleGAN:
     def sample_grid(self, real_a: torch.Tensor, real_b: torch.Tensor) -> np.ndarray:
         """Rows of input | translated | cycle, for domain A then domain B, as a uint8 image."""
         with self._autocast():
-            fake_b, fake_a = self.g_ab(self.ab_input(real_a)), self.g_ba(real_b)
-            rec_a, rec_b = self.g_ba(fake_b), self.g_ab(self.ab_input(fake_a))
+            fake_b, fake_a = self.run_ab(self.ab_input(real_a)), self.g_ba(real_b)
+            rec_a, rec_b = self.g_ba(fake_b), self.run_ab(self.ab_input(fake_a))
         rows = []
         for triple in ((real_a, fake_b, rec_a), (real_b, fake_a, rec_b)):
             for i in range(len(real_a)):
