@@ -282,6 +282,10 @@ class ResnetGenerator(nn.Module):
         self.floor: nn.Conv2d | None = None
         if self.config.floor_periods:
             self.floor = nn.Conv2d(2 * len(self.config.floor_periods), ngf, 1)
+            # Each row's own phase for each wave (radians): the pattern along the plane's depth
+            # (a checker's rows of squares shift it by half a period) is fixed per image row,
+            # since the camera moves along x only, so a learned per-row turn draws it.
+            self.floor_turn = nn.Parameter(torch.zeros(len(self.config.floor_periods), floor_rows))
             self.register_buffer("floor_source", torch.zeros(floor_rows))
             self.register_buffer("floor_target", torch.zeros(floor_rows))
         init_weights(self)
@@ -294,6 +298,7 @@ class ResnetGenerator(nn.Module):
         if position is None:
             position = torch.zeros(len(x), device=x.device)
         waves = floor_features(position, self.floor_target, self.config.floor_periods, x.shape[-1])
+        waves = turn_waves(waves, self.floor_turn)
         # Added after the last upsampling block's norm, before its ReLU: a short path from the
         # waves to the pixels, gated by what the image features say is floor.
         late = self.model[:-4](x)
@@ -365,6 +370,24 @@ def temporal_state(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     return out
 
 
+def turn_waves(waves: torch.Tensor, turn: torch.Tensor) -> torch.Tensor:
+    """``waves`` (N, 2F, H, W), sin and cos of each period's phase, with each row's phase
+    advanced by ``turn`` (F, H) radians: ``sin(t + turn)``, ``cos(t + turn)``.
+
+    Example:
+        >>> t = torch.tensor([0.3, 1.2]).view(1, 1, 2, 1)
+        >>> waves = torch.cat([t.sin(), t.cos()], 1)
+        >>> out = turn_waves(waves, torch.tensor([[0.5, -1.2]]))
+        >>> [round(v, 4) for v in out[0, 0, :, 0].tolist()]  # sin(0.8), sin(0)
+        [0.7174, 0.0]
+    """
+    n, _, h, w = waves.shape
+    pairs = waves.view(n, -1, 2, h, w)
+    sin, cos = pairs[:, :, 0], pairs[:, :, 1]
+    c, s = turn.cos().view(1, -1, h, 1), turn.sin().view(1, -1, h, 1)
+    return torch.stack([sin * c + cos * s, cos * c - sin * s], 2).reshape(n, -1, h, w)
+
+
 def floor_state(state: dict[str, torch.Tensor], config: GeneratorConfig) -> dict[str, torch.Tensor]:
     """A generator's weights for its floor-aware twin of architecture ``config``: the waves'
     weights and the row motion are zero, so the twin starts out translating as the original.
@@ -384,6 +407,7 @@ def floor_state(state: dict[str, torch.Tensor], config: GeneratorConfig) -> dict
     ngf, waves = weight.shape[0], 2 * len(config.floor_periods)
     out["floor.weight"] = weight.new_zeros(ngf, waves, 1, 1)
     out["floor.bias"] = weight.new_zeros(ngf)
+    out["floor_turn"] = weight.new_zeros(len(config.floor_periods), config.floor_rows)
     out["floor_source"] = weight.new_zeros(config.floor_rows)
     out["floor_target"] = weight.new_zeros(config.floor_rows)
     return out

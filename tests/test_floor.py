@@ -169,3 +169,34 @@ def test_floor_coords_settings_and_data_are_checked(tmp_path):
     with pytest.raises(ConfigError, match="floor_coords = true needs recorded x positions"):
         train(cfg.replace(temporal=True, floor_coords=True))
     assert not (tmp_path / "r").exists()
+
+
+def test_a_waves_conditioned_discriminator_reads_where_on_the_plane_each_pixel_looks(tmp_path):
+    with pytest.raises(ConfigError, match="d_condition = 'waves' shows D_B the waves"):
+        TrainConfig(temporal=True, d_condition="waves")
+    a, b = _episode_domains(tmp_path, n_episodes=4, length=8)
+    base = dict(domain_a=a, domain_b=b, out=str(tmp_path), temporal=True, pool_size=0, **TINY)
+    base.update(decay_start=1.0, floor_coords=True, d_condition="waves")
+    run = train(TrainConfig(name="d", iters=2, **base))
+    model = torch.load(run / CHECKPOINT, weights_only=True)["model"]
+    waves = 2 * len(FLOOR_PERIODS)
+    # D_B reads the frame and the waves; D_A the frame alone.
+    assert model["d_b"]["model.0.weight"].shape[1] == 3 + waves
+    assert model["d_a"]["model.0.weight"].shape[1] == 3
+    # What D_B reads beside a frame is the waves at its camera's position, in B's geometry:
+    # two positions a period apart read the same, half a period apart the opposite.
+    from style_wrap.train.model import CycleGAN
+
+    config = TrainConfig(**{**base, "name": "d"})
+    gan = CycleGAN(config, (16, 16), torch.device("cpu"), condition_dim=1)
+    gan.set_floor_motion(model["row_motion"])
+    frames = torch.zeros(3, 3, 16, 16)
+    period = FLOOR_PERIODS[8]
+    read = gan.judged(frames, torch.tensor([[0.3], [0.3 + period], [0.3 + period / 2]]))
+    sin = read[:, 3 + 16]  # the sine of that period
+    assert sin.abs().max() > 0.5
+    assert torch.allclose(sin[0], sin[1], atol=1e-3)
+    assert torch.allclose(sin[0], -sin[2], atol=1e-3)
+    assert torch.equal(gan.judged(frames, None, "a"), frames)
+    with pytest.raises(ConfigError, match="needs each frame's condition"):
+        gan.judged(frames, None)

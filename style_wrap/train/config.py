@@ -60,7 +60,7 @@ GAN_MODES = ("lsgan", "vanilla")
 GRADIENT_PENALTIES = ("none", "r1", "wgan-gp")
 AMP_MODES = ("auto", "none", "bf16", "fp16")
 UPSAMPLE_MODES = ("transpose", "resize")
-D_CONDITIONS = ("none", "floor", "pose")
+D_CONDITIONS = ("none", "floor", "pose", "waves")
 
 
 @dataclass(frozen=True)
@@ -104,7 +104,10 @@ class TrainConfig:
         "translations their source's, so the discriminator judges whether the frame shows that "
         "state in its look: a content term that keeps learning (a frozen pose regressor can be "
         "fooled) and that a plain floor cannot satisfy where the state is over a checker (needs "
-        "frames collected with their physics state).",
+        "frames collected with their physics state); or waves (with floor_coords), D_B alone "
+        "reads the ground plane's waves at each frame's camera position, read from its own "
+        "look's frames as G_AB's are: it learns where on the plane the target look's checker "
+        "lies, so G_AB must draw it in that phase and move it with the camera.",
         D_CONDITIONS,
     )
     d_layers: int = setting(0, "Discriminator strided layers; 0 picks from the frame size.")
@@ -290,6 +293,11 @@ class TrainConfig:
             raise ConfigError(
                 "setting floor_coords = true feeds a temporal G_AB the camera's position read "
                 "from consecutive frames; expected temporal = true with it"
+            )
+        if self.d_condition == "waves" and not self.floor_coords:
+            raise ConfigError(
+                "setting d_condition = 'waves' shows D_B the waves a floor-aware G_AB reads; "
+                "expected floor_coords = true with it"
             )
         if not self.floor_lr_scale > 0:
             raise ConfigError(f"setting floor_lr_scale = {self.floor_lr_scale!r}; expected > 0")

@@ -294,6 +294,7 @@ class Run:
         # Each domain's discriminator conditions (d_condition), one row per frame.
         self.conditions = self._conditions()
         cond_dim = 0 if self.conditions[0] is None else self.conditions[0].shape[1]
+        cond_dim = 1 if config.d_condition == "waves" else cond_dim  # a camera position
         self.model = CycleGAN(config, self.size, device, dist_info, pose_dim, self.panel, cond_dim)
         rank, world = dist_info.rank, dist_info.world
         self.samplers = {
@@ -325,7 +326,7 @@ class Run:
         """Each frame's discriminator condition (``d_condition``): +1 over the floor (|x| <=
         floor_extent), else -1, and with ``pose`` first the qpos but x, standardised over both
         domains' frames."""
-        if self.config.d_condition == "none":
+        if self.config.d_condition in ("none", "waves"):  # waves: the camera's positions
             return [None, None]
         qpos = [np.asarray(d.qpos, np.float32) for d in self.data]
         joints = np.concatenate([q[:, 1:] for q in qpos])
@@ -483,6 +484,9 @@ class Run:
         conds = self.conditions
         cond_a = None if conds[0] is None else conds[0][index.to(self.device)]
         cond_b = None if conds[1] is None else conds[1][pick]
+        if self.config.d_condition == "waves":
+            assert history_a.position is not None and at_b is not None
+            cond_a, cond_b = history_a.position[:, None], at_b[:, None]
         losses = self.model.train_step(
             self._frames_a(index),
             real_b,

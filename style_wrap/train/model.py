@@ -27,6 +27,7 @@ from torch import nn
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from style_wrap.errors import ConfigError
+from style_wrap.floor import floor_features
 from style_wrap.nets import (
     GeneratorConfig,
     PatchDiscriminator,
@@ -129,9 +130,17 @@ class CycleGAN:
                 f"{condition_dim}; expected a condition with it, and none without"
             )
         self.condition_dim = condition_dim
-        d_in = 3 + condition_dim
-        self.d_a = PatchDiscriminator(d_in, config.ndf, d_layers).to(device)
-        self.d_b = PatchDiscriminator(d_in, config.ndf, d_layers).to(device)
+        if config.d_condition == "waves":
+            if condition_dim != 1:
+                raise ConfigError(
+                    f"setting d_condition = 'waves' with a condition of size {condition_dim}; "
+                    "expected 1 (each frame's camera position)"
+                )
+            d_in_a, d_in_b = 3, 3 + 2 * len(self.g_ab.config.floor_periods)
+        else:
+            d_in_a = d_in_b = 3 + condition_dim
+        self.d_a = PatchDiscriminator(d_in_a, config.ndf, d_layers).to(device)
+        self.d_b = PatchDiscriminator(d_in_b, config.ndf, d_layers).to(device)
         cuda = device.type == "cuda"
         self.memory_format = (
             torch.channels_last if cuda and config.channels_last else torch.contiguous_format
@@ -177,7 +186,8 @@ class CycleGAN:
         """Adam for each pair (generators, discriminators), linear decay after ``decay_from``,
         and gradient scalers (active with fp16 autocast only)."""
         config, betas = self.config, (self.config.beta1, self.config.beta2)
-        waves = [] if self.g_ab.floor is None else list(self.g_ab.floor.parameters())
+        g_ab = self.g_ab
+        waves = [] if g_ab.floor is None else [*g_ab.floor.parameters(), g_ab.floor_turn]
         rest = [p for p in self.g_ab.parameters() if all(p is not w for w in waves)]
         groups = [{"params": [*rest, *self.g_ba.parameters()]}]
         if waves:  # a floor-aware G_AB's wave weights learn faster (floor_lr_scale)
@@ -299,9 +309,13 @@ class CycleGAN:
         past = BatchHistory(previous_a, history_b.previous, history_b.started)
         return lambda x: self.run_ab(self.ab_input(x, past), history_b.position)
 
-    def judged(self, frames: torch.Tensor, condition: torch.Tensor | None) -> torch.Tensor:
-        """What a discriminator reads: the frames, and with ``d_condition`` their condition as
-        constant channels after them.
+    def judged(
+        self, frames: torch.Tensor, condition: torch.Tensor | None, by: str = "b"
+    ) -> torch.Tensor:
+        """What a discriminator (``by``: ``"a"`` or ``"b"``) reads: the frames, and with
+        ``d_condition`` their condition as constant channels after them; with ``waves``, D_B's
+        frames with the ground plane's waves at each frame's camera position (``condition``,
+        one per frame) in the target look's geometry, D_A's alone.
 
         Example:
             >>> from style_wrap.train.config import TrainConfig
@@ -311,7 +325,8 @@ class CycleGAN:
             >>> x.shape, x[0, 3:, 0, 0].tolist()
             (torch.Size([1, 5, 8, 8]), [0.5, -1.0])
         """
-        if self.condition_dim == 0:
+        waves = self.config.d_condition == "waves"
+        if self.condition_dim == 0 or (waves and by == "a"):
             return frames
         if condition is None or condition.shape != (len(frames), self.condition_dim):
             got = None if condition is None else tuple(condition.shape)
@@ -319,7 +334,13 @@ class CycleGAN:
                 f"d_condition = {self.config.d_condition!r} needs each frame's condition; got "
                 f"{got} for {len(frames)} frames, expected ({len(frames)}, {self.condition_dim})"
             )
-        maps = condition.to(frames.dtype)[:, :, None, None].expand(-1, -1, *frames.shape[2:])
+        if waves:
+            g = self.g_ab
+            maps = floor_features(
+                condition[:, 0], g.floor_target, g.config.floor_periods, frames.shape[-1]
+            ).to(frames.dtype)
+        else:
+            maps = condition.to(frames.dtype)[:, :, None, None].expand(-1, -1, *frames.shape[2:])
         return torch.cat([frames, maps], 1)
 
     def backward_d(
@@ -336,8 +357,8 @@ class CycleGAN:
         frames and of their translations, ``cond_b`` of domain B's); the pools keep a fake's
         condition with it."""
         cfg = self.config
-        real_a, real_b = self.judged(real_a, cond_a), self.judged(real_b, cond_b)
-        fake_a, fake_b = self.judged(fake_a, cond_b), self.judged(fake_b, cond_a)
+        real_a, real_b = self.judged(real_a, cond_a, "a"), self.judged(real_b, cond_b)
+        fake_a, fake_b = self.judged(fake_a, cond_b, "a"), self.judged(fake_b, cond_a)
         with self._autocast():
             pool_a, pool_b = self.pool_a.query(fake_a.detach()), self.pool_b.query(fake_b.detach())
             loss_d_a = discriminator_loss(self.d_a, real_a, pool_a, cfg.gan_mode)
@@ -360,7 +381,7 @@ class CycleGAN:
         cfg, (fake_b, fake_a, idt_b, idt_a) = self.config, fakes
         with self._autocast():
             judged_b = self.judged(fake_b, batch.cond_a)
-            judged_a = self.judged(fake_a, batch.cond_b)
+            judged_a = self.judged(fake_a, batch.cond_b, "a")
             losses = {
                 "G_adv_AB": adversarial_loss(self.d_b(judged_b), True, cfg.gan_mode),
                 "G_adv_BA": adversarial_loss(self.d_a(judged_a), True, cfg.gan_mode),
