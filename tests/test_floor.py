@@ -19,6 +19,7 @@ from style_wrap.train.config import TrainConfig
 from style_wrap.train.data import save_frames
 from style_wrap.train.flow import fit_row_motion
 from style_wrap.train.loop import CHECKPOINT, train
+from style_wrap.train.model import CycleGAN
 from style_wrap.translator import History
 from style_wrap.weights import GeneratorSpec, load_generator, save_generator
 
@@ -185,8 +186,6 @@ def test_a_waves_conditioned_discriminator_reads_where_on_the_plane_each_pixel_l
     assert model["d_a"]["model.0.weight"].shape[1] == 3
     # What D_B reads beside a frame is the waves at its camera's position, in B's geometry:
     # two positions a period apart read the same, half a period apart the opposite.
-    from style_wrap.train.model import CycleGAN
-
     config = TrainConfig(**{**base, "name": "d"})
     gan = CycleGAN(config, (16, 16), torch.device("cpu"), condition_dim=1)
     gan.set_floor_motion(model["row_motion"])
