@@ -1,0 +1,431 @@
+"""A translator through the pose (issue 18, a prototype): restyled frame -> pose -> standard frame.
+
+Two networks, each fitted on ONE look's own frames and recorded states, never on a pair of the
+same state in both looks, and no policy anywhere:
+- an encoder reads, from two consecutive restyled frames, the later one's pose (height, pitch,
+  six joints) and the root's x step between them;
+- a renderer draws a standard frame from a pose and the root's x: the standard model's capsules
+  (their ends in the image, regressed from the pose, supervised by the standard look's own model
+  projected through its camera) drawn as soft lines and painted by a small conv net, over a
+  background whose floor is a texture on the ground plane (harmonics of the floor's period, per
+  image row), slid to the camera's position (the root's x plus the pose's centre-of-mass
+  offset), so its checker keeps its phase and moves with the camera and ends where the floor
+  ends.
+At run time the root's x is the sum of the encoder's steps, from 0 at each reset.
+
+    PYTHONPATH=research python research/pose_translator.py fit --a DIR... --b DIR... --out D
+    PYTHONPATH=research python research/pose_translator.py probe D [--members ...] [--seeds ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import gymnasium as gym
+import mujoco
+import numpy as np
+import torch
+import torch.nn as nn
+from safetensors.torch import load_file, save_file
+
+import style_wrap  # noqa: F401
+from style_wrap.train.data import load_frames
+from style_wrap.train.flow import fit_row_motion
+
+
+def pose9(qpos: np.ndarray) -> np.ndarray:
+    q = np.asarray(qpos, np.float32)
+    return np.concatenate([q[:, 1:2], np.sin(q[:, 2:3]), np.cos(q[:, 2:3]), q[:, 3:9]], 1)
+
+
+def look_geometry(env_id: str, qpos: np.ndarray, size: int = 64):
+    """From one look's own model, for each state: the camera's x offset from the root's x (the
+    tracking camera follows the centre of mass, which the pose moves), and both ends of every
+    capsule of the body projected into the camera's image, in pixels, (N, G, 2, 2)."""
+    env = gym.make(env_id, width=size, height=size)
+    model, data = env.unwrapped.model, env.unwrapped.data
+    cam = mujoco.mj_name2id(model, mujoco.mjtObj.mjOBJ_CAMERA, "track")
+    geoms = [
+        g
+        for g in range(model.ngeom)
+        if model.geom_type[g] == mujoco.mjtGeom.mjGEOM_CAPSULE and model.geom_bodyid[g] > 0
+    ]
+    f = (size / 2) / np.tan(np.deg2rad(model.cam_fovy[cam]) / 2)
+    data.qpos[:] = model.qpos0
+    mujoco.mj_forward(model, data)
+    rest = float(data.cam_xpos[cam][0])
+    offset = np.empty(len(qpos), np.float32)
+    ends = np.empty((len(qpos), len(geoms), 2, 2), np.float32)
+    for i, q in enumerate(qpos):
+        data.qpos[:] = q
+        mujoco.mj_forward(model, data)
+        offset[i] = data.cam_xpos[cam][0] - rest - q[0]
+        axes = data.cam_xmat[cam].reshape(3, 3)
+        for j, g in enumerate(geoms):
+            half = data.geom_xmat[g].reshape(3, 3)[:, 2] * model.geom_size[g][1]
+            for e, point in enumerate((data.geom_xpos[g] - half, data.geom_xpos[g] + half)):
+                rel = (point - data.cam_xpos[cam]) @ axes
+                ends[i, j, e] = (size / 2 + f * rel[0] / -rel[2], size / 2 - f * rel[1] / -rel[2])
+    env.close()
+    return offset, ends
+
+
+def load(folders: list[str]):
+    parts = [load_frames(f) for f in folders]
+    frames = np.concatenate([p.frames for p in parts])
+    qpos = np.concatenate([p.qpos for p in parts])
+    steps = np.concatenate([p.steps for p in parts])
+    return frames, qpos, steps
+
+
+def to_model(frames: np.ndarray) -> torch.Tensor:
+    return torch.from_numpy(frames).permute(0, 3, 1, 2).float() / 127.5 - 1
+
+
+class Encoder(nn.Module):
+    """Two consecutive frames (the earlier one first; at a reset, the frame twice) to the later
+    frame's pose and the root's x step between them."""
+
+    def __init__(self, width: int = 32, n_out: int = 10):
+        super().__init__()
+        w = width
+        self.features = nn.Sequential(
+            nn.Conv2d(6, w, 4, 2, 1),
+            nn.ReLU(True),  # 32
+            nn.Conv2d(w, 2 * w, 4, 2, 1),
+            nn.ReLU(True),  # 16
+            nn.Conv2d(2 * w, 4 * w, 4, 2, 1),
+            nn.ReLU(True),  # 8
+            nn.Conv2d(4 * w, 4 * w, 4, 2, 1),
+            nn.ReLU(True),  # 4
+        )
+        self.head = nn.Sequential(
+            nn.Flatten(), nn.Linear(64 * w, 256), nn.ReLU(True), nn.Linear(256, n_out)
+        )
+        self.register_buffer("mean", torch.zeros(n_out))
+        self.register_buffer("std", torch.ones(n_out))
+
+    def forward(self, before, x):
+        return self.head(self.features(torch.cat([before, x], 1))) * self.std + self.mean
+
+
+def segment_maps(ends: torch.Tensor, size: int, sigma: float = 1.0) -> torch.Tensor:
+    """(N, G, 2, 2) segment ends in pixels -> (N, G, size, size) soft lines."""
+    grid = torch.arange(size, dtype=torch.float32, device=ends.device) + 0.5
+    px = torch.stack(torch.meshgrid(grid, grid, indexing="xy"), -1).view(1, 1, size * size, 2)
+    a, b = ends[:, :, 0:1], ends[:, :, 1:2]  # (N, G, 1, 2)
+    ab = b - a
+    t = (((px - a) * ab).sum(-1) / (ab * ab).sum(-1).clamp_min(1e-6)).clamp(0, 1)
+    d2 = ((a + t.unsqueeze(-1) * ab - px) ** 2).sum(-1)
+    return torch.exp(-d2 / (2 * sigma**2)).view(*ends.shape[:2], size, size)
+
+
+class Renderer(nn.Module):
+    """A pose and the root's x to a frame of the look it was fitted on: the body's capsules
+    (their projected ends, from the pose) drawn as soft lines and painted by a small conv net
+    (colour and cover) over a background whose floor is a texture on the ground plane, slid to
+    the camera's position (the root's x plus the pose's centre-of-mass offset)."""
+
+    def __init__(
+        self,
+        slopes: torch.Tensor,
+        period: float,
+        n_geoms: int,
+        width: int = 32,
+        harmonics: int = 8,
+        extent: float = 40.0,
+        size: int = 64,
+    ):
+        super().__init__()
+        w = width
+        self.register_buffer("slopes", slopes.float())
+        self.register_buffer("period", torch.tensor(float(period)))
+        self.register_buffer("extent", torch.tensor(float(extent)))
+        self.register_buffer("width", torch.tensor(width))
+        self.register_buffer("n_geoms", torch.tensor(n_geoms))
+        self.register_buffer("mean", torch.zeros(9))
+        self.register_buffer("std", torch.ones(9))
+        self.register_buffer("kp_mean", torch.zeros(4 * n_geoms + 1))
+        self.register_buffer("kp_std", torch.ones(4 * n_geoms + 1))
+        self.harmonics, self.size = harmonics, size
+        self.kp = nn.Sequential(
+            nn.Linear(9, 256),
+            nn.ReLU(True),
+            nn.Linear(256, 256),
+            nn.ReLU(True),
+            nn.Linear(256, 4 * n_geoms + 1),
+        )
+        self.paint = nn.Sequential(
+            nn.Conv2d(n_geoms, w, 3, 1, 1),
+            nn.ReLU(True),
+            nn.Conv2d(w, w, 3, 1, 1),
+            nn.ReLU(True),
+            nn.Conv2d(w, w, 3, 1, 2, dilation=2),
+            nn.ReLU(True),
+            nn.Conv2d(w, w, 3, 1, 1),
+            nn.ReLU(True),
+            nn.Conv2d(w, 4, 1),
+        )
+        h = size
+        self.static = nn.Parameter(torch.zeros(3, h, size))
+        self.floor = nn.Parameter(torch.zeros(h, 3, 2 * harmonics))
+        self.beyond = nn.Parameter(torch.zeros(h, 3))
+
+    def geometry(self, pose):
+        """The pose's capsule ends (N, G, 2, 2) and the camera's offset from the root's x."""
+        out = self.kp((pose - self.mean) / self.std) * self.kp_std + self.kp_mean
+        return out[:, 1:].view(len(pose), -1, 2, 2), out[:, 0]
+
+    def background(self, position: torch.Tensor) -> torch.Tensor:
+        h, w = self.static.shape[1:]
+        cols = torch.arange(w, device=position.device, dtype=torch.float32) - (w - 1) / 2
+        s = self.slopes.view(1, h, 1)
+        safe = torch.where(s.abs() > 1e-6, s, torch.ones_like(s))
+        u = position.float().view(-1, 1, 1) - cols.view(1, 1, w) / safe  # (N, H, W)
+        ground = (s.abs() > 1e-6).float()
+        k = torch.arange(1, self.harmonics + 1, device=u.device, dtype=torch.float32)
+        phase = u.unsqueeze(1) * (2 * torch.pi / self.period) * k.view(1, -1, 1, 1)
+        waves = torch.cat([phase.sin(), phase.cos()], 1)  # (N, 2K, H, W)
+        tex = torch.einsum("nkhw,hck->nchw", waves, self.floor)
+        on = torch.sigmoid((self.extent - u) / 0.05).unsqueeze(1) * ground.unsqueeze(1)
+        beyond = self.beyond.T.view(1, 3, h, 1) * ground.unsqueeze(1)
+        return self.static.unsqueeze(0) + on * tex + (1 - on) * beyond
+
+    def draw(self, ends: torch.Tensor, camera_x: torch.Tensor) -> torch.Tensor:
+        body = self.paint(segment_maps(ends, self.size))
+        cover = torch.sigmoid(body[:, 3:])
+        return (cover * torch.tanh(body[:, :3]) + (1 - cover) * self.background(camera_x)).clamp(
+            -1, 1
+        )
+
+    def forward(self, pose: torch.Tensor, root_x: torch.Tensor) -> torch.Tensor:
+        ends, offset = self.geometry(pose)
+        return self.draw(ends, root_x + offset)
+
+
+def consecutive(steps: np.ndarray) -> np.ndarray:
+    """Indices i >= 1 whose frame follows frame i - 1 in one episode."""
+    i = np.arange(1, len(steps))
+    return i[steps[1:] == steps[:-1] + 1]
+
+
+def fit(args) -> None:
+    torch.set_num_threads(1)
+    torch.manual_seed(0)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    if args.part in ("encoder", "both"):
+        frames, qpos, steps = load(args.a)
+        x = to_model(frames)
+        after = torch.from_numpy(consecutive(steps))
+        # Reset frames seen twice (a step of 0), as at run time.
+        starts = torch.from_numpy(np.flatnonzero(steps == 0))
+        before = torch.cat([after - 1, starts])
+        after = torch.cat([after, starts])
+        dx = torch.from_numpy((qpos[after, 0] - qpos[before, 0]).astype(np.float32))
+        y = torch.cat([torch.from_numpy(pose9(qpos))[after], dx[:, None]], 1)
+        enc = Encoder()
+        enc.mean.copy_(y.mean(0))
+        enc.std.copy_(y.std(0).clamp_min(1e-3))
+        held = torch.arange(len(y)) % 20 == 0
+        opt = torch.optim.Adam(enc.parameters(), lr=1e-3)
+        sched = torch.optim.lr_scheduler.OneCycleLR(opt, 1e-3, total_steps=args.steps)
+        train_i = torch.nonzero(~held).flatten()
+        held_i = torch.nonzero(held).flatten()
+        t0 = time.time()
+        for step in range(args.steps):
+            i = train_i[torch.randint(len(train_i), (64,))]
+            loss = (((enc(x[before[i]], x[after[i]]) - y[i]) / enc.std) ** 2).mean()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            sched.step()
+            if step % 500 == 0 or step == args.steps - 1:
+                with torch.no_grad():
+                    err = (enc(x[before[held_i]], x[after[held_i]]) - y[held_i]).abs().mean(0)
+                print(
+                    f"enc {step} loss {loss.item():.4f} held abs err "
+                    f"{[round(float(e), 3) for e in err]} {time.time() - t0:.0f}s",
+                    flush=True,
+                )
+        save_file(
+            {k: v.contiguous() for k, v in enc.state_dict().items()},
+            str(out / "encoder.safetensors"),
+        )
+    if args.part in ("renderer", "both"):
+        frames, qpos, _ = load(args.b)
+        x = to_model(frames)
+        pose = torch.from_numpy(pose9(qpos))
+        offset, ends = look_geometry(args.b_env, qpos)
+        offset, ends = torch.from_numpy(offset), torch.from_numpy(ends)
+        root = torch.from_numpy(qpos[:, 0].astype(np.float32))
+        camera = root + offset
+        pairs = np.flatnonzero(np.abs(np.diff(qpos[:, 0])) < 0.3)[:400]
+        slopes_b = fit_row_motion(
+            torch.stack([x[pairs], x[pairs + 1]], 1), camera[pairs + 1] - camera[pairs]
+        )
+        print("slopes b", slopes_b.tolist(), flush=True)
+        ren = Renderer(slopes_b, args.period, ends.shape[1], args.width)
+        ren.mean.copy_(pose.mean(0))
+        ren.std.copy_(pose.std(0).clamp_min(1e-3))
+        target = torch.cat([offset[:, None], ends.flatten(1)], 1)
+        ren.kp_mean.copy_(target.mean(0))
+        ren.kp_std.copy_(target.std(0).clamp_min(1e-3))
+        held = torch.arange(len(x)) % 20 == 0
+        train_i = torch.nonzero(~held).flatten()
+        opt = torch.optim.Adam(ren.parameters(), lr=1e-3)
+        sched = torch.optim.lr_scheduler.OneCycleLR(opt, 1e-3, total_steps=args.steps)
+        t0 = time.time()
+        for step in range(args.steps):
+            i = train_i[torch.randint(len(train_i), (args.batch,))]
+            # The painter learns from the true capsules, the pose's geometry from the model's.
+            drawn = ren.draw(ends[i], camera[i])
+            near = segment_maps(ends[i], ren.size, sigma=2.5).amax(1, keepdim=True)
+            weight = 1 + args.body_weight * near
+            loss = ((drawn - x[i]).abs() * weight).mean() / weight.mean()
+            got = ren.kp((pose[i] - ren.mean) / ren.std)
+            loss = loss + ((got - (target[i] - ren.kp_mean) / ren.kp_std) ** 2).mean()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            sched.step()
+            if step % 500 == 0 or step == args.steps - 1:
+                with torch.no_grad():
+                    j = torch.nonzero(held).flatten()[:200]
+                    e, off = ren.geometry(pose[j])
+                    y = ren.draw(e, root[j] + off)
+                    mse = ((y - x[j]) ** 2).mean() / 4
+                    m = segment_maps(ends[j], ren.size, sigma=2.5).amax(1, keepdim=True) > 0.1
+                    body = (((y - x[j]) ** 2) * m).sum() / (m.sum() * 3) / 4
+                    kp_err = (e - ends[j]).norm(dim=-1).mean()
+                print(
+                    f"ren {step} loss {loss.item():.4f} held psnr {-10 * torch.log10(mse):.2f} "
+                    f"body {-10 * torch.log10(body):.2f} kp err {kp_err:.2f}px "
+                    f"offset err {(off - offset[j]).abs().mean():.3f} {time.time() - t0:.0f}s",
+                    flush=True,
+                )
+                save_file(
+                    {k: v.contiguous() for k, v in ren.state_dict().items()},
+                    str(out / "renderer.safetensors"),
+                )
+
+
+class PoseTranslator:
+    """Restyled frames in, standard frames out, one episode at a time."""
+
+    def __init__(self, folder: str, true_position: bool = False):
+        d = Path(folder)
+        self.enc = Encoder()
+        self.enc.load_state_dict(load_file(str(d / "encoder.safetensors")))
+        rs = load_file(str(d / "renderer.safetensors"))
+        self.ren = Renderer(rs["slopes"], float(rs["period"]), int(rs["n_geoms"]), int(rs["width"]))
+        self.ren.load_state_dict(rs)
+        self.enc.eval()
+        self.ren.eval()
+        self.true_position = true_position
+        self.reset()
+
+    def reset(self):
+        self.prev, self.root_x = None, 0.0
+
+    @torch.no_grad()
+    def __call__(self, frame: np.ndarray, truth_x: float | None = None) -> np.ndarray:
+        x = to_model(frame[None])
+        got = self.enc(x if self.prev is None else self.prev, x)
+        if self.prev is not None:
+            self.root_x += float(got[0, 9])
+        self.prev = x
+        root = truth_x if (self.true_position and truth_x is not None) else self.root_x
+        y = self.ren(got[:, :9], torch.tensor([root]))
+        return ((y[0].permute(1, 2, 0) + 1) * 127.5).round().clamp(0, 255).byte().numpy()
+
+
+def probe(args) -> None:
+    from floor_need_probe import MEMBERS
+
+    from style_wrap.envs import render_state
+    from style_wrap.rl.policies import FrameStacker, frames_stacked, load_policy
+
+    torch.set_num_threads(1)
+    tr = PoseTranslator(args.folder, args.true_position)
+    with open(args.clean) as f:
+        clean = json.load(f)
+    results = {}
+    for name in args.members or MEMBERS:
+        policy = load_policy(name, device="cpu")
+        got = []
+        for seed in args.seeds:
+            env = gym.make("StyleWrap/HalfCheetahRestyled-v5", width=64, height=64)
+            obs, _ = env.reset(seed=seed)
+            tr.reset()
+
+            def seen(frame, env=env):
+                return tr(frame, float(env.unwrapped.data.qpos[0]))
+
+            stacker = FrameStacker(frames_stacked(policy, 3), obs.shape)
+            stack, total, done, t = stacker.reset(seen(obs)), 0.0, False, 0
+            errs = []
+            while not done:
+                action, _ = policy.predict(stack, deterministic=True)
+                obs, reward, terminated, truncated, _ = env.step(action)
+                total += float(reward)
+                done = terminated or truncated
+                out = seen(obs)
+                if args.psnr and t % 10 == 0:
+                    truth = render_state("standard", env.unwrapped.data.qpos, width=64, height=64)
+                    mse = ((out.astype(np.float32) - truth) ** 2).mean()
+                    errs.append(10 * np.log10(255**2 / max(mse, 1e-6)))
+                stack = stacker.push(out)
+                t += 1
+            env.close()
+            got.append(total)
+            print(
+                name,
+                seed,
+                round(total, 1),
+                f"psnr {np.mean(errs):.2f}" if errs else "",
+                f"x {env.unwrapped.data.qpos[0]:.1f} track {tr.root_x:.1f}",
+                flush=True,
+            )
+        base = float(np.mean(clean["members"][name]["clean"]))
+        results[name] = {"clean": base, "got": got, "ratio": float(np.mean(got) / base)}
+        print(name, "ratio", round(results[name]["ratio"], 3), flush=True)
+    ratios = [r["ratio"] for r in results.values()]
+    print(f"mean {np.mean(ratios):.3f} min {np.min(ratios):.3f}", flush=True)
+    if args.out:
+        Path(args.out).write_text(
+            json.dumps({"folder": args.folder, "seeds": args.seeds, "members": results}, indent=1)
+        )
+
+
+def main() -> None:
+    p = argparse.ArgumentParser()
+    sub = p.add_subparsers(dest="cmd", required=True)
+    f = sub.add_parser("fit")
+    f.add_argument("--a", nargs="+", default=[])
+    f.add_argument("--b", nargs="+", default=[])
+    f.add_argument("--out", required=True)
+    f.add_argument("--part", choices=["encoder", "renderer", "both"], default="both")
+    f.add_argument("--steps", type=int, default=6000)
+    f.add_argument("--width", type=int, default=32, help="the renderer's (the encoder's is 32)")
+    f.add_argument("--period", type=float, default=1.3333)
+    f.add_argument("--b-env", default="StyleWrap/HalfCheetah-v5")
+    f.add_argument("--batch", type=int, default=16)
+    f.add_argument("--body-weight", type=float, default=10.0)
+    q = sub.add_parser("probe")
+    q.add_argument("folder")
+    q.add_argument("--members", nargs="+", default=None)
+    q.add_argument("--seeds", type=int, nargs="+", default=[700, 701, 702])
+    q.add_argument("--clean", default="research/zoo/eval/floor-need.json")
+    q.add_argument("--true-position", action="store_true")
+    q.add_argument("--psnr", action="store_true")
+    q.add_argument("--out", default="")
+    args = p.parse_args()
+    fit(args) if args.cmd == "fit" else probe(args)
+
+
+if __name__ == "__main__":
+    main()
