@@ -228,8 +228,12 @@ def fit(args) -> None:
         dx = torch.from_numpy((qpos[after, 0] - qpos[before, 0]).astype(np.float32))
         y = torch.cat([torch.from_numpy(pose9(qpos))[after], dx[:, None]], 1)
         enc = Encoder()
-        enc.mean.copy_(y.mean(0))
-        enc.std.copy_(y.std(0).clamp_min(1e-3))
+        if args.init:  # warm start: its normalisation too, so its head keeps its meaning
+            enc.load_state_dict(load_file(str(Path(args.init) / "encoder.safetensors")))
+            enc.float()
+        else:
+            enc.mean.copy_(y.mean(0))
+            enc.std.copy_(y.std(0).clamp_min(1e-3))
         held = torch.arange(len(y)) % 20 == 0
         opt = torch.optim.Adam(enc.parameters(), lr=1e-3)
         sched = torch.optim.lr_scheduler.OneCycleLR(opt, 1e-3, total_steps=args.steps)
@@ -269,11 +273,15 @@ def fit(args) -> None:
         )
         print("slopes b", slopes_b.tolist(), flush=True)
         ren = Renderer(slopes_b, args.period, ends.shape[1], args.width)
-        ren.mean.copy_(pose.mean(0))
-        ren.std.copy_(pose.std(0).clamp_min(1e-3))
         target = torch.cat([offset[:, None], ends.flatten(1)], 1)
-        ren.kp_mean.copy_(target.mean(0))
-        ren.kp_std.copy_(target.std(0).clamp_min(1e-3))
+        if args.init:  # warm start, with its normalisation and the row motion it learned with
+            ren.load_state_dict(load_file(str(Path(args.init) / "renderer.safetensors")))
+            ren.float()
+        else:
+            ren.mean.copy_(pose.mean(0))
+            ren.std.copy_(pose.std(0).clamp_min(1e-3))
+            ren.kp_mean.copy_(target.mean(0))
+            ren.kp_std.copy_(target.std(0).clamp_min(1e-3))
         held = torch.arange(len(x)) % 20 == 0
         train_i = torch.nonzero(~held).flatten()
         opt = torch.optim.Adam(ren.parameters(), lr=1e-3)
@@ -415,6 +423,7 @@ def main() -> None:
     f.add_argument("--b-env", default="StyleWrap/HalfCheetah-v5")
     f.add_argument("--batch", type=int, default=16)
     f.add_argument("--body-weight", type=float, default=10.0)
+    f.add_argument("--init", default="", help="a fitted folder to warm start from")
     q = sub.add_parser("probe")
     q.add_argument("folder")
     q.add_argument("--members", nargs="+", default=None)

@@ -1,0 +1,69 @@
+"""Env factories for the pose translator's data (issue 18): the cheetah's looks, reaching states
+that an expert's gait never does (flipped, sitting, legs folded, stalled far down the track).
+
+Each look is collected on its own, with its own seeds: no state is ever rendered in both looks.
+For `style-wrap collect --env research/pose_envs.py:scrambled --env-kwarg look=...`:
+
+- ``action_noise``: Gaussian noise of this standard deviation added to every action (the actor's
+  own, expert or random), clipped to the action space: an expert that stumbles and falls.
+- ``scramble``: the chance that a reset throws the cheetah into a random state instead: root x
+  uniform in ``x_range``, pitch uniform in [-pi, pi), joints uniform in their ranges, dropped from
+  0.2-0.8 m above its resting height with random velocities. Collect with ``--skip-steps`` so
+  the fall settles before frames are kept.
+"""
+
+from __future__ import annotations
+
+import gymnasium as gym
+import numpy as np
+
+import style_wrap  # noqa: F401  (registers the StyleWrap/ ids)
+
+LOOKS = {"standard": "StyleWrap/HalfCheetah-v5", "restyled": "StyleWrap/HalfCheetahRestyled-v5"}
+
+
+class Scrambled(gym.Wrapper):
+    def __init__(self, env, action_noise: float, scramble: float, x_range: tuple[float, float]):
+        super().__init__(env)
+        self.action_noise, self.scramble, self.x_range = action_noise, scramble, x_range
+        self.rng = np.random.default_rng()
+
+    def reset(self, *, seed=None, options=None):
+        if seed is not None:
+            self.rng = np.random.default_rng(seed)
+        obs, info = self.env.reset(seed=seed, options=options)
+        if self.rng.random() < self.scramble:
+            base = self.env.unwrapped
+            model = base.model
+            qpos = base.init_qpos.copy()
+            qpos[0] = self.rng.uniform(*self.x_range)
+            qpos[1] = self.rng.uniform(0.2, 0.8)
+            qpos[2] = self.rng.uniform(-np.pi, np.pi)
+            low, high = model.jnt_range[3:, 0], model.jnt_range[3:, 1]
+            qpos[3:] = self.rng.uniform(low, high)
+            qvel = self.rng.normal(0, 1.0, model.nv)
+            base.set_state(qpos, qvel)
+            obs = base._get_obs()
+        return obs, info
+
+    def step(self, action):
+        if self.action_noise > 0:
+            space = self.env.action_space
+            action = np.clip(
+                action + self.rng.normal(0, self.action_noise, space.shape), space.low, space.high
+            ).astype(space.dtype)
+        return self.env.step(action)
+
+
+def scrambled(
+    look: str = "standard",
+    width: int = 64,
+    height: int = 64,
+    action_noise: float = 0.0,
+    scramble: float = 0.0,
+    x_range: tuple[float, float] = (-5.0, 60.0),
+) -> gym.Env:
+    if look not in LOOKS:
+        raise ValueError(f"look {look!r}; expected one of {sorted(LOOKS)}")
+    env = gym.make(LOOKS[look], width=width, height=height)
+    return Scrambled(env, float(action_noise), float(scramble), tuple(x_range))
