@@ -32,6 +32,7 @@ import torch.nn as nn
 from safetensors.torch import load_file, save_file
 
 import style_wrap  # noqa: F401
+from style_wrap.io import atomic_path
 from style_wrap.train.data import load_frames
 from style_wrap.train.flow import fit_row_motion
 
@@ -212,6 +213,12 @@ def consecutive(steps: np.ndarray) -> np.ndarray:
     return i[steps[1:] == steps[:-1] + 1]
 
 
+def save_module(module: nn.Module, path: Path) -> None:
+    """A module's state as safetensors, written atomically (a fit cut off keeps the last one)."""
+    with atomic_path(path) as tmp:
+        save_file({k: v.contiguous() for k, v in module.state_dict().items()}, str(tmp))
+
+
 def fit(args) -> None:
     torch.set_num_threads(1)
     torch.manual_seed(0)
@@ -255,10 +262,7 @@ def fit(args) -> None:
                     f"{[round(float(e), 3) for e in err]} {time.time() - t0:.0f}s",
                     flush=True,
                 )
-        save_file(
-            {k: v.contiguous() for k, v in enc.state_dict().items()},
-            str(out / "encoder.safetensors"),
-        )
+        save_module(enc, out / "encoder.safetensors")
     if args.part in ("renderer", "both"):
         frames, qpos, _ = load(args.b)
         x = to_model(frames)
@@ -315,10 +319,7 @@ def fit(args) -> None:
                     f"offset err {(off - offset[j]).abs().mean():.3f} {time.time() - t0:.0f}s",
                     flush=True,
                 )
-                save_file(
-                    {k: v.contiguous() for k, v in ren.state_dict().items()},
-                    str(out / "renderer.safetensors"),
-                )
+                save_module(ren, out / "renderer.safetensors")
 
 
 class PoseTranslator:
