@@ -325,7 +325,7 @@ def fit(args) -> None:
 class PoseTranslator:
     """Restyled frames in, standard frames out, one episode at a time."""
 
-    def __init__(self, folder: str, true_position: bool = False):
+    def __init__(self, folder: str, true_position: bool = False, oracle: bool = False):
         d = Path(folder)
         self.enc = Encoder()
         self.enc.load_state_dict(load_file(str(d / "encoder.safetensors")))
@@ -334,14 +334,17 @@ class PoseTranslator:
         self.ren.load_state_dict(rs)
         self.enc.eval()
         self.ren.eval()
-        self.true_position = true_position
+        self.true_position, self.oracle = true_position, oracle
         self.reset()
 
     def reset(self):
         self.prev, self.root_x = None, 0.0
 
     @torch.no_grad()
-    def __call__(self, frame: np.ndarray, truth_x: float | None = None) -> np.ndarray:
+    def __call__(self, frame: np.ndarray, truth_x: float | None = None, qpos=None) -> np.ndarray:
+        if self.oracle:  # the renderer alone, drawing the true state
+            y = self.ren(torch.from_numpy(pose9(qpos[None])), torch.tensor([float(qpos[0])]))
+            return ((y[0].permute(1, 2, 0) + 1) * 127.5).round().clamp(0, 255).byte().numpy()
         x = to_model(frame[None])
         got = self.enc(x if self.prev is None else self.prev, x)
         if self.prev is not None:
@@ -359,7 +362,8 @@ def probe(args) -> None:
     from style_wrap.rl.policies import FrameStacker, frames_stacked, load_policy
 
     torch.set_num_threads(1)
-    tr = PoseTranslator(args.folder, args.true_position)
+    tr = PoseTranslator(args.folder, args.true_position, args.oracle)
+    env_id = "StyleWrap/HalfCheetah-v5" if args.oracle else "StyleWrap/HalfCheetahRestyled-v5"
     with open(args.clean) as f:
         clean = json.load(f)
     results = {}
@@ -367,12 +371,13 @@ def probe(args) -> None:
         policy = load_policy(name, device="cpu")
         got = []
         for seed in args.seeds:
-            env = gym.make("StyleWrap/HalfCheetahRestyled-v5", width=64, height=64)
+            env = gym.make(env_id, width=64, height=64)
             obs, _ = env.reset(seed=seed)
             tr.reset()
 
             def seen(frame, env=env):
-                return tr(frame, float(env.unwrapped.data.qpos[0]))
+                q = env.unwrapped.data.qpos
+                return tr(frame, float(q[0]), q.copy())
 
             stacker = FrameStacker(frames_stacked(policy, 3), obs.shape)
             stack, total, done, t = stacker.reset(seen(obs)), 0.0, False, 0
@@ -432,6 +437,11 @@ def main() -> None:
     q.add_argument("--clean", default="research/zoo/eval/floor-need.json")
     q.add_argument("--true-position", action="store_true")
     q.add_argument("--psnr", action="store_true")
+    q.add_argument(
+        "--oracle",
+        action="store_true",
+        help="the renderer alone: it draws the standard env's true state",
+    )
     q.add_argument("--out", default="")
     args = p.parse_args()
     fit(args) if args.cmd == "fit" else probe(args)
