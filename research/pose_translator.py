@@ -242,8 +242,8 @@ def fit(args) -> None:
             enc.mean.copy_(y.mean(0))
             enc.std.copy_(y.std(0).clamp_min(1e-3))
         held = torch.arange(len(y)) % 20 == 0
-        opt = torch.optim.Adam(enc.parameters(), lr=1e-3)
-        sched = torch.optim.lr_scheduler.OneCycleLR(opt, 1e-3, total_steps=args.steps)
+        opt = torch.optim.Adam(enc.parameters(), lr=args.lr)
+        sched = torch.optim.lr_scheduler.OneCycleLR(opt, args.lr, total_steps=args.steps)
         train_i = torch.nonzero(~held).flatten()
         held_i = torch.nonzero(held).flatten()
         t0 = time.time()
@@ -325,16 +325,25 @@ def fit(args) -> None:
 class PoseTranslator:
     """Restyled frames in, standard frames out, one episode at a time."""
 
-    def __init__(self, folder: str, true_position: bool = False, oracle: bool = False):
+    def __init__(
+        self, folder: str, true_position: bool = False, oracle: bool = False, sim: bool = False
+    ):
         d = Path(folder)
         self.enc = Encoder()
         self.enc.load_state_dict(load_file(str(d / "encoder.safetensors")))
         rs = load_file(str(d / "renderer.safetensors"))
-        self.ren = Renderer(rs["slopes"], float(rs["period"]), int(rs["n_geoms"]), int(rs["width"]))
-        self.ren.load_state_dict(rs)
+        if "kind_camera" in rs:  # drawn through the camera (pose_camera.py)
+            from pose_camera import CameraRenderer
+
+            self.ren = CameraRenderer.from_state(rs)
+        else:
+            self.ren = Renderer(
+                rs["slopes"], float(rs["period"]), int(rs["n_geoms"]), int(rs["width"])
+            )
+            self.ren.load_state_dict(rs)
         self.enc.eval()
         self.ren.eval()
-        self.true_position, self.oracle = true_position, oracle
+        self.true_position, self.oracle, self.sim = true_position, oracle, sim
         self.reset()
 
     def reset(self):
@@ -351,6 +360,12 @@ class PoseTranslator:
             self.root_x += float(got[0, 9])
         self.prev = x
         root = truth_x if (self.true_position and truth_x is not None) else self.root_x
+        if self.sim:  # the encoder alone: the standard look's simulator draws its estimate
+            from style_wrap.envs import render_state
+
+            g = got[0].numpy()
+            q = np.concatenate([[root, g[0], np.arctan2(g[1], g[2])], g[3:9]])
+            return render_state("standard", q, width=64, height=64)
         y = self.ren(got[:, :9], torch.tensor([root]))
         return ((y[0].permute(1, 2, 0) + 1) * 127.5).round().clamp(0, 255).byte().numpy()
 
@@ -362,7 +377,7 @@ def probe(args) -> None:
     from style_wrap.rl.policies import FrameStacker, frames_stacked, load_policy
 
     torch.set_num_threads(1)
-    tr = PoseTranslator(args.folder, args.true_position, args.oracle)
+    tr = PoseTranslator(args.folder, args.true_position, args.oracle, args.sim)
     env_id = "StyleWrap/HalfCheetah-v5" if args.oracle else "StyleWrap/HalfCheetahRestyled-v5"
     with open(args.clean) as f:
         clean = json.load(f)
@@ -430,6 +445,7 @@ def main() -> None:
     f.add_argument("--batch", type=int, default=16)
     f.add_argument("--body-weight", type=float, default=10.0)
     f.add_argument("--init", default="", help="a fitted folder to warm start from")
+    f.add_argument("--lr", type=float, default=1e-3, help="the encoder's peak learning rate")
     q = sub.add_parser("probe")
     q.add_argument("folder")
     q.add_argument("--members", nargs="+", default=None)
@@ -441,6 +457,11 @@ def main() -> None:
         "--oracle",
         action="store_true",
         help="the renderer alone: it draws the standard env's true state",
+    )
+    q.add_argument(
+        "--sim",
+        action="store_true",
+        help="the encoder alone: the standard look's simulator draws the encoder's estimate",
     )
     q.add_argument("--out", default="")
     args = p.parse_args()
