@@ -326,12 +326,17 @@ class PoseTranslator:
     """Restyled frames in, standard frames out, one episode at a time."""
 
     def __init__(
-        self, folder: str, true_position: bool = False, oracle: bool = False, sim: bool = False
+        self,
+        folder: str,
+        true_position: bool = False,
+        oracle: bool = False,
+        sim: bool = False,
+        renderer: str = "",
     ):
         d = Path(folder)
         self.enc = Encoder()
         self.enc.load_state_dict(load_file(str(d / "encoder.safetensors")))
-        rs = load_file(str(d / "renderer.safetensors"))
+        rs = load_file(str(Path(renderer or folder) / "renderer.safetensors"))
         if "kind_camera" in rs:  # drawn through the camera (pose_camera.py)
             from pose_camera import CameraRenderer
 
@@ -377,7 +382,7 @@ def probe(args) -> None:
     from style_wrap.rl.policies import FrameStacker, frames_stacked, load_policy
 
     torch.set_num_threads(1)
-    tr = PoseTranslator(args.folder, args.true_position, args.oracle, args.sim)
+    tr = PoseTranslator(args.folder, args.true_position, args.oracle, args.sim, args.renderer)
     env_id = "StyleWrap/HalfCheetah-v5" if args.oracle else "StyleWrap/HalfCheetahRestyled-v5"
     with open(args.clean) as f:
         clean = json.load(f)
@@ -419,7 +424,8 @@ def probe(args) -> None:
                 f"x {env.unwrapped.data.qpos[0]:.1f} track {tr.root_x:.1f}",
                 flush=True,
             )
-        base = float(np.mean(clean["members"][name]["clean"]))
+        c = clean["members"][name]  # floor_need_probe's or tolerance_probe's (--damage none)
+        base = float(np.mean(c["none"]["got"] if "none" in c else c["clean"]))
         results[name] = {"clean": base, "got": got, "ratio": float(np.mean(got) / base)}
         print(name, "ratio", round(results[name]["ratio"], 3), flush=True)
     ratios = [r["ratio"] for r in results.values()]
@@ -452,6 +458,7 @@ def main() -> None:
     q.add_argument("--seeds", type=int, nargs="+", default=[700, 701, 702])
     q.add_argument("--clean", default="research/zoo/eval/floor-need.json")
     q.add_argument("--true-position", action="store_true")
+    q.add_argument("--renderer", default="", help="a folder to take the renderer from instead")
     q.add_argument("--psnr", action="store_true")
     q.add_argument(
         "--oracle",
