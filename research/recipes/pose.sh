@@ -1,12 +1,18 @@
 #!/usr/bin/env bash
 # The pose translator data of one look (pt3): research/recipes/pose.sh LOOK SEEDBASE (restyled 80, standard 90), from a work folder holding expert3/ (research/zoo/expert3); resumable.
+# With a third argument `long` (pc2): full 1000-step episodes instead, most of whose frames lie past the floor's end as the zoo's episodes do.
 set -euo pipefail
-look=$1; s=$2
+look=$1; s=$2; part=${3:-base}
 export OMP_NUM_THREADS=1 MUJOCO_GL=egl
 SW=style-wrap
 F="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/../pose_envs.py:scrambled"
 id=StyleWrap/HalfCheetah-v5; [ $look = restyled ] && id=StyleWrap/HalfCheetahRestyled-v5
 size=(--env-kwarg width=64 --env-kwarg height=64)
+if [ "$part" = long ]; then
+$SW collect --env $id --frames 10000 --total --max-episode-steps 1000 --seed $((s+41)) --policy expert3 --out data/long-$look --name $look "${size[@]}"
+$SW collect --env $F --env-kwarg look=$look --env-kwarg action_noise=0.3 --frames 8000 --total --max-episode-steps 1000 --seed $((s+51)) --policy expert3 --out data/longnoisy-$look --name $look "${size[@]}"
+echo done $look long; exit 0
+fi
 $SW collect --env $id --frames 8000 --total --max-episode-steps 400 --seed $((s+1)) --policy expert3 --out data/tr-$look --name $look "${size[@]}"
 $SW collect --env $id --frames 4000 --total --max-episode-steps 200 --seed $((s+11)) --policy random --out data/rnd-$look --name $look "${size[@]}"
 $SW collect --env $F --env-kwarg look=$look --env-kwarg action_noise=0.5 --frames 6000 --total --max-episode-steps 300 --seed $((s+21)) --policy expert3 --out data/noisy-$look --name $look "${size[@]}"
