@@ -25,7 +25,6 @@ from geometry, with the look's own model for supervision (never a frame of anoth
 from __future__ import annotations
 
 import argparse
-import math
 import time
 from pathlib import Path
 
@@ -33,11 +32,11 @@ import gymnasium as gym
 import mujoco
 import numpy as np
 import torch
-import torch.nn as nn
-from pose_translator import load, pose9, save_module, segment_maps, to_model
+from pose_translator import load, pose9, save_module, to_model
 from safetensors.torch import load_file
 
 import style_wrap  # noqa: F401
+from style_wrap.posenet import CameraRenderer, segment_maps
 
 
 def camera_geometry(env_id: str, qpos: np.ndarray, size: int = 64):
@@ -77,159 +76,14 @@ def camera_geometry(env_id: str, qpos: np.ndarray, size: int = 64):
     return frame, cam_x, cam_z, ends
 
 
-def square_wave(x: torch.Tensor, sigma: torch.Tensor, omega: float, gains: torch.Tensor):
-    """A square wave of angular frequency omega, each odd harmonic damped by a Gaussian footprint
-    of std sigma (the texture's filtering), with a learned gain per harmonic."""
-    out = torch.zeros_like(x)
-    for i in range(len(gains)):
-        k = 2 * i + 1
-        damp = torch.exp(-0.5 * (k * omega * sigma) ** 2)
-        out = out + gains[i] * (4 / (math.pi * k)) * torch.sin(k * omega * x) * damp
-    return out
-
-
-class CameraRenderer(nn.Module):
-    """A pose and the root's x to a frame of the look it was fitted on, through its camera."""
-
-    def __init__(
-        self,
-        n_geoms: int,
-        axes: torch.Tensor,
-        cam_y: float,
-        focal: float,
-        extent: float,
-        period: float,
-        width: int = 32,
-        harmonics: int = 6,
-        size: int = 64,
-    ):
-        super().__init__()
-        w = width
-        self.register_buffer("kind_camera", torch.tensor(1))
-        self.register_buffer("axes", axes.float())
-        self.register_buffer("cam_y", torch.tensor(float(cam_y)))
-        self.register_buffer("focal", torch.tensor(float(focal)))
-        self.register_buffer("extent", torch.tensor(float(extent)))
-        self.register_buffer("period", torch.tensor(float(period)))
-        self.register_buffer("width", torch.tensor(width))
-        self.register_buffer("n_geoms", torch.tensor(n_geoms))
-        self.register_buffer("mean", torch.zeros(9))
-        self.register_buffer("std", torch.ones(9))
-        n_out = 6 * n_geoms + 2
-        self.register_buffer("kp_mean", torch.zeros(n_out))
-        self.register_buffer("kp_std", torch.ones(n_out))
-        self.size = size
-        # Each pixel's view ray in the world (the camera's orientation is fixed).
-        c = torch.arange(size, dtype=torch.float32) + 0.5 - size / 2
-        v, u = torch.meshgrid(c, c, indexing="ij")
-        local = torch.stack([u / focal, -v / focal, -torch.ones_like(u)], 0)  # (3, H, W)
-        self.register_buffer("rays", torch.einsum("ij,jhw->ihw", axes.float(), local))
-        self.kp = nn.Sequential(
-            nn.Linear(9, 256),
-            nn.ReLU(True),
-            nn.Linear(256, 256),
-            nn.ReLU(True),
-            nn.Linear(256, n_out),
-        )
-        self.paint = nn.Sequential(
-            nn.Conv2d(3 * n_geoms, w, 3, 1, 1),
-            nn.ReLU(True),
-            nn.Conv2d(w, w, 3, 1, 1),
-            nn.ReLU(True),
-            nn.Conv2d(w, w, 3, 1, 2, dilation=2),
-            nn.ReLU(True),
-            nn.Conv2d(w, w, 3, 1, 1),
-            nn.ReLU(True),
-            nn.Conv2d(w, 9, 1),
-        )
-        self.sky = nn.Parameter(torch.zeros(3, size, size))
-        self.floor_base = nn.Parameter(torch.zeros(3, size, size))
-        self.floor_gain = nn.Parameter(torch.full((3, size, size), 0.5))
-        self.gains = nn.Parameter(torch.ones(harmonics))
-        self.phase = nn.Parameter(torch.zeros(2))
-        self.blur = nn.Parameter(torch.tensor(0.0))  # footprint scale, softplus
-
-    @classmethod
-    def from_state(cls, state: dict) -> CameraRenderer:
-        ren = cls(
-            int(state["n_geoms"]),
-            state["axes"],
-            float(state["cam_y"]),
-            float(state["focal"]),
-            float(state["extent"]),
-            float(state["period"]),
-            int(state["width"]),
-            len(state["gains"]),
-        )
-        ren.load_state_dict(state)
-        return ren.float()
-
-    def geometry(self, pose: torch.Tensor):
-        """The pose's capsule ends (N, G, 2, 3), x relative to the root, the camera's x offset
-        and height."""
-        out = self.kp((pose - self.mean) / self.std) * self.kp_std + self.kp_mean
-        return out[:, 2:].view(len(pose), -1, 2, 3), out[:, 0], out[:, 1]
-
-    def project(self, points: torch.Tensor, cam_x: torch.Tensor, cam_z: torch.Tensor):
-        """(N, ..., 3) world points (x relative to the root's x, as cam_x is) to pixels."""
-        shape = (len(points),) + (1,) * (points.dim() - 2)
-        cam = torch.stack([cam_x.view(shape), self.cam_y.expand(shape), cam_z.view(shape)], -1)
-        rel = (points - cam) @ self.axes
-        depth = (-rel[..., 2]).clamp_min(1e-3)
-        half = self.size / 2
-        return torch.stack(
-            [half + self.focal * rel[..., 0] / depth, half - self.focal * rel[..., 1] / depth], -1
-        )
-
-    def background(self, root_x: torch.Tensor, cam_x: torch.Tensor, cam_z: torch.Tensor):
-        """The floor and sky for cameras at (root_x + cam_x, cam_y, cam_z): (N, 3, H, W) and the
-        floor's cover (N, 1, H, W)."""
-        d = self.rays
-        down = (-d[2]).clamp_min(1e-4)  # (H, W)
-        ground = (d[2] < 0).float()
-        t = cam_z.view(-1, 1, 1) / down  # (N, H, W)
-        x = (root_x + cam_x).view(-1, 1, 1) + t * d[0]
-        y = self.cam_y + t * d[1]
-        # The footprint of a pixel on the ground (finite differences over the image).
-        dxu = torch.nn.functional.pad(x.diff(dim=2), (0, 1), mode="replicate")
-        dxv = torch.nn.functional.pad(x.diff(dim=1), (0, 0, 0, 1), mode="replicate")
-        dyv = torch.nn.functional.pad(y.diff(dim=1), (0, 0, 0, 1), mode="replicate")
-        scale = torch.nn.functional.softplus(self.blur) / math.log(2) * 0.5
-        sx = scale * (dxu**2 + dxv**2).sqrt()
-        sy = scale * dyv.abs()
-        omega = 2 * math.pi / float(self.period)
-        checker = square_wave(x - self.phase[0], sx, omega, self.gains) * square_wave(
-            y - self.phase[1], sy, omega, self.gains
-        )
-        edge = self.extent
-        on = (
-            torch.sigmoid((edge - x.abs()) / (sx + 1e-3))
-            * torch.sigmoid((edge - y.abs()) / (sy + 1e-3))
-            * ground
-        ).unsqueeze(1)
-        floor = self.floor_base + self.floor_gain * checker.unsqueeze(1)
-        return floor, on
-
-    def draw(self, ends, root_x, cam_x, cam_z) -> torch.Tensor:
-        flat = torch.stack([ends[..., 0], ends[..., 1], torch.zeros_like(ends[..., 2])], -1)
-        mirror = torch.stack([ends[..., 0], ends[..., 1], -ends[..., 2]], -1)
-        maps = torch.cat(
-            [segment_maps(self.project(p, cam_x, cam_z), self.size) for p in (ends, mirror, flat)],
-            1,
-        )
-        out = self.paint(maps)
-        floor, on = self.background(root_x, cam_x, cam_z)
-        shadow = torch.sigmoid(out[:, 8:9] - 4)
-        floor = floor * (1 - shadow)
-        refl = torch.sigmoid(out[:, 7:8] - 2)
-        floor = refl * torch.tanh(out[:, 4:7]) + (1 - refl) * floor
-        scene = on * floor + (1 - on) * self.sky
-        cover = torch.sigmoid(out[:, 3:4])
-        return (cover * torch.tanh(out[:, :3]) + (1 - cover) * scene).clamp(-1, 1)
-
-    def forward(self, pose: torch.Tensor, root_x: torch.Tensor) -> torch.Tensor:
-        ends, cam_x, cam_z = self.geometry(pose)
-        return self.draw(ends, root_x, cam_x, cam_z)
+def load_renderer(state: dict[str, torch.Tensor]) -> CameraRenderer:
+    """A fitted renderer from its state; the sizes are read off the tensors (the first fits
+    also stored them, and a kind marker, as buffers, which are dropped)."""
+    state = {k: v.float() for k, v in state.items() if k not in ("kind_camera", "width", "n_geoms")}
+    n_geoms = (len(state["kp_mean"]) - 2) // 6
+    ren = CameraRenderer(n_geoms, state["paint.0.weight"].shape[0], len(state["gains"]))
+    ren.load_state_dict(state)
+    return ren
 
 
 def fit(args) -> None:
@@ -244,17 +98,11 @@ def fit(args) -> None:
     cam_x, cam_z, ends = map(torch.from_numpy, (cam_x, cam_z, ends))
     root = torch.from_numpy(qpos[:, 0].astype(np.float32))
     target = torch.cat([cam_x[:, None], cam_z[:, None], ends.flatten(1)], 1)
-    ren = CameraRenderer(
-        ends.shape[1],
-        torch.from_numpy(frame["axes"]),
-        frame["cam_y"],
-        frame["focal"],
-        frame["extent"],
-        args.period,
-        args.width,
-    )
+    ren = CameraRenderer(ends.shape[1], args.width)
+    axes = torch.from_numpy(frame["axes"])
+    ren.set_camera(axes, frame["cam_y"], frame["focal"], frame["extent"], args.period)
     if args.init:
-        ren = CameraRenderer.from_state(load_file(str(Path(args.init) / "renderer.safetensors")))
+        ren = load_renderer(load_file(str(Path(args.init) / "renderer.safetensors")))
     else:
         ren.mean.copy_(pose.mean(0))
         ren.std.copy_(pose.std(0).clamp_min(1e-3))

@@ -33,6 +33,8 @@ from safetensors.torch import load_file, save_file
 
 import style_wrap  # noqa: F401
 from style_wrap.io import atomic_path
+from style_wrap.posenet import PoseEncoder as Encoder
+from style_wrap.posenet import segment_maps
 from style_wrap.train.data import load_frames
 from style_wrap.train.flow import fit_row_motion
 
@@ -84,44 +86,6 @@ def load(folders: list[str]):
 
 def to_model(frames: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(frames).permute(0, 3, 1, 2).float() / 127.5 - 1
-
-
-class Encoder(nn.Module):
-    """Two consecutive frames (the earlier one first; at a reset, the frame twice) to the later
-    frame's pose and the root's x step between them."""
-
-    def __init__(self, width: int = 32, n_out: int = 10):
-        super().__init__()
-        w = width
-        self.features = nn.Sequential(
-            nn.Conv2d(6, w, 4, 2, 1),
-            nn.ReLU(True),  # 32
-            nn.Conv2d(w, 2 * w, 4, 2, 1),
-            nn.ReLU(True),  # 16
-            nn.Conv2d(2 * w, 4 * w, 4, 2, 1),
-            nn.ReLU(True),  # 8
-            nn.Conv2d(4 * w, 4 * w, 4, 2, 1),
-            nn.ReLU(True),  # 4
-        )
-        self.head = nn.Sequential(
-            nn.Flatten(), nn.Linear(64 * w, 256), nn.ReLU(True), nn.Linear(256, n_out)
-        )
-        self.register_buffer("mean", torch.zeros(n_out))
-        self.register_buffer("std", torch.ones(n_out))
-
-    def forward(self, before, x):
-        return self.head(self.features(torch.cat([before, x], 1))) * self.std + self.mean
-
-
-def segment_maps(ends: torch.Tensor, size: int, sigma: float = 1.0) -> torch.Tensor:
-    """(N, G, 2, 2) segment ends in pixels -> (N, G, size, size) soft lines."""
-    grid = torch.arange(size, dtype=torch.float32, device=ends.device) + 0.5
-    px = torch.stack(torch.meshgrid(grid, grid, indexing="xy"), -1).view(1, 1, size * size, 2)
-    a, b = ends[:, :, 0:1], ends[:, :, 1:2]  # (N, G, 1, 2)
-    ab = b - a
-    t = (((px - a) * ab).sum(-1) / (ab * ab).sum(-1).clamp_min(1e-6)).clamp(0, 1)
-    d2 = ((a + t.unsqueeze(-1) * ab - px) ** 2).sum(-1)
-    return torch.exp(-d2 / (2 * sigma**2)).view(*ends.shape[:2], size, size)
 
 
 class Renderer(nn.Module):
@@ -338,9 +302,9 @@ class PoseTranslator:
         self.enc.load_state_dict(load_file(str(d / "encoder.safetensors")))
         rs = load_file(str(Path(renderer or folder) / "renderer.safetensors"))
         if "kind_camera" in rs:  # drawn through the camera (pose_camera.py)
-            from pose_camera import CameraRenderer
+            from pose_camera import load_renderer
 
-            self.ren = CameraRenderer.from_state(rs)
+            self.ren = load_renderer(rs)
         else:
             self.ren = Renderer(
                 rs["slopes"], float(rs["period"]), int(rs["n_geoms"]), int(rs["width"])
@@ -373,6 +337,36 @@ class PoseTranslator:
             return render_state("standard", q, width=64, height=64)
         y = self.ren(got[:, :9], torch.tensor([root]))
         return ((y[0].permute(1, 2, 0) + 1) * 127.5).round().clamp(0, 255).byte().numpy()
+
+
+def export(args) -> None:
+    """An encoder and a renderer as one style_wrap generator file (fp16), for StyleTransfer."""
+    from pose_camera import load_renderer
+
+    from style_wrap.posenet import PoseConfig
+    from style_wrap.weights import GeneratorSpec, save_generator
+
+    enc = load_file(str(Path(args.folder) / "encoder.safetensors"))
+    ren = load_renderer(load_file(str(Path(args.renderer or args.folder) / "renderer.safetensors")))
+    config = PoseConfig(
+        n_geoms=(len(ren.kp_mean) - 2) // 6,
+        encoder_width=enc["features.0.weight"].shape[0],
+        renderer_width=ren.paint[0].weight.shape[0],
+        harmonics=len(ren.gains),
+    )
+    net = config.build()
+    net.encoder.load_state_dict({k: v.float() for k, v in enc.items()})
+    net.renderer.load_state_dict(ren.state_dict())
+    extra = {
+        "env_from": "StyleWrap/HalfCheetahRestyled-v5",
+        "env_to": "StyleWrap/HalfCheetah-v5",
+        "encoder": args.folder,
+        "renderer": args.renderer or args.folder,
+        "policy_in_loss": "none",
+    }
+    spec = GeneratorSpec(config, config.size, config.size, "restyled", "standard", 0, extra)
+    save_generator(args.out, net, spec, dtype=torch.float16)
+    print("wrote", args.out, flush=True)
 
 
 def probe(args) -> None:
@@ -471,8 +465,12 @@ def main() -> None:
         help="the encoder alone: the standard look's simulator draws the encoder's estimate",
     )
     q.add_argument("--out", default="")
+    e = sub.add_parser("export", help="encoder and renderer as one StyleTransfer weights file")
+    e.add_argument("folder", help="the encoder's folder")
+    e.add_argument("--renderer", default="", help="a folder to take the renderer from instead")
+    e.add_argument("--out", required=True, help="the .safetensors file to write")
     args = p.parse_args()
-    fit(args) if args.cmd == "fit" else probe(args)
+    {"fit": fit, "probe": probe, "export": export}[args.cmd](args)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """The one registry of shipped files: each name's kind, file and purpose.
 
 The wheel ships, for the cheetah, two translators (restyled -> standard: the demo's, fitted with
-its policy's lineage in the loss, and a policy-free temporal one for other policies) and a pixel
+its policy's lineage in the loss, and a policy-free one through the pose for other policies) and a pixel
 policy of the standard look, all safetensors (loading them unpickles nothing). Every lookup of a
 shipped file goes through here: a weights argument (:func:`resolve_weights`), a policy argument
 (:func:`resolve_policy`), and what :func:`list_pretrained` offers a user to wrap. Files are found
@@ -67,8 +67,9 @@ SHIPPED: dict[str, Shipped] = {
             "halfcheetah-restyled-to-standard-policyfree",
             "translator",
             "halfcheetah-restyled-to-standard-policyfree.safetensors",
-            "temporal CycleGAN generator (ngf 8, fp16) fitted with no policy in its loss: for "
-            "pixel policies of other lineages than the shipped one; restyled -> standard, 64x64",
+            "translator through the pose (an encoder of restyled frames, a renderer of the "
+            "standard look, fp16) fitted with no policy in its loss: for pixel policies of other "
+            "lineages than the shipped one; restyled -> standard, 64x64",
         ),
         Shipped(
             "halfcheetah-pixel-policy",

@@ -38,6 +38,7 @@ from style_wrap.errors import ObservationError
 from style_wrap.floor import estimate_steps
 from style_wrap.hub import resolve_weights
 from style_wrap.nets import from_model_output, temporal_input, to_model_input
+from style_wrap.posenet import PoseNet
 from style_wrap.weights import load_generator
 
 __all__ = ["History", "Translator", "episode_starts"]
@@ -135,7 +136,8 @@ class Translator:
         weights: A ``.safetensors`` generator file or a shipped model's name.
         device: ``auto`` (CUDA when available, else CPU), ``cpu``, ``cuda`` or ``cuda:N``.
         dtype: Compute dtype: ``float32``, or on CUDA ``float16``/``bfloat16``; ``None`` picks
-            float16 on CUDA and float32 on CPU.
+            float16 on CUDA and float32 on CPU (float32 for a pose translator, whose floor is
+            computed from the body's x in metres).
         resize: Accept frames of another size than the generator was trained on, resizing them
             in (area/bilinear) and the result back out. Off by default: a size mismatch is an
             error, never a silently wrong frame.
@@ -169,11 +171,13 @@ class Translator:
         }
         self.weights = weights
         self.device = resolve_device(device)
+        generator, self.spec = load_generator(resolve_weights(weights), self.device)
+        self.pose = isinstance(generator, PoseNet)
         if dtype is None:
-            dtype = torch.float16 if self.device.type == "cuda" else torch.float32
+            fast = self.device.type == "cuda" and not self.pose
+            dtype = torch.float16 if fast else torch.float32
         self.dtype = resolve_dtype(dtype)
         self.resize = bool(resize)
-        generator, self.spec = load_generator(resolve_weights(weights), self.device)
         if channels_last is None:
             channels_last = self.device.type == "cuda"
         self.memory_format = torch.channels_last if channels_last else torch.contiguous_format
@@ -273,6 +277,8 @@ class Translator:
             return from_model_output(self.generator(x))
         past = history if history is not None else History()
         started = past.started(len(frames))
+        if self.pose:
+            return self._through_pose(frames, x, past, started, history)
         floor = getattr(self.generator, "floor", None) is not None
         positions = velocity = None
         if floor:
@@ -291,6 +297,29 @@ class Translator:
         out = from_model_output(self.generator(x, positions) if floor else self.generator(x))
         if history is not None:
             history.remember(frames, out, positions, velocity)
+        return out
+
+    def _through_pose(
+        self,
+        frames: torch.Tensor,
+        x: torch.Tensor,
+        past: History,
+        started: torch.Tensor,
+        history: History | None,
+    ) -> torch.Tensor:
+        """A pose translator's step: each started row's previous frame and root x from the
+        history; an episode's first frame is read as its own predecessor, at x = 0."""
+        started = started.to(x.device)
+        prev, root_x = x, torch.zeros(len(x), device=x.device)
+        if started.any():
+            assert past.frames is not None
+            prev = to_model_input(past.frames, self.dtype, self.memory_format)
+            if past.positions is not None:
+                root_x = past.positions.to(x.device)
+        y, root_x = self.generator(x, prev, started, root_x)
+        out = from_model_output(y)
+        if history is not None:
+            history.remember(frames, out, root_x, torch.zeros_like(root_x))
         return out
 
     def _camera(

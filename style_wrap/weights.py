@@ -34,6 +34,11 @@ from style_wrap.errors import ConfigError, StyleWrapError, WeightsError
 from style_wrap.hub import resolve_weights
 from style_wrap.io import atomic_write_bytes, read_safetensors_header
 from style_wrap.nets import GeneratorConfig, ResnetGenerator
+from style_wrap.posenet import PoseConfig, PoseNet
+
+#: What a weights file's architecture may be: the CycleGAN's ResNet generator, or a translator
+#: through the pose (its JSON says ``"kind": "pose"``).
+Architecture = GeneratorConfig | PoseConfig
 
 __all__ = [
     "FORMAT",
@@ -56,7 +61,8 @@ class GeneratorSpec:
     """What a generator file says about itself.
 
     Args:
-        architecture: The network's :class:`~style_wrap.nets.GeneratorConfig`.
+        architecture: The network's :class:`~style_wrap.nets.GeneratorConfig` (or
+            :class:`~style_wrap.posenet.PoseConfig`).
         frame_height: Height of the frames it was trained on.
         frame_width: Width of the frames it was trained on.
         domain_from: The domain it translates from (its input's look).
@@ -65,7 +71,7 @@ class GeneratorSpec:
         extra: Free-form string metadata (env ids, run name, ...).
     """
 
-    architecture: GeneratorConfig
+    architecture: Architecture
     frame_height: int
     frame_width: int
     domain_from: str = "A"
@@ -112,7 +118,7 @@ class GeneratorSpec:
                 f"{source}: channel_order {meta['channel_order']!r}; expected {CHANNEL_ORDER!r}"
             )
         try:
-            architecture = GeneratorConfig(**json.loads(meta["architecture"]))
+            architecture = parse_architecture(json.loads(meta["architecture"]))
             height, width = int(meta["frame_height"]), int(meta["frame_width"])
             step = int(meta.get("step", "0"))
         except KeyError as err:
@@ -128,6 +134,11 @@ class GeneratorSpec:
             raise WeightsError(
                 f"{source}: frame size {height}x{width}; expected sides that are multiples of "
                 f"{multiple} (2 ** n_downsampling), or frames come back at another size"
+            )
+        if isinstance(architecture, PoseConfig) and (height, width) != (architecture.size,) * 2:
+            raise WeightsError(
+                f"{source}: frame size {height}x{width}; expected {architecture.size}x"
+                f"{architecture.size}, the size its pose translator draws"
             )
         if (architecture.in_channels, architecture.out_channels) != (3, 3):
             raise WeightsError(
@@ -146,9 +157,23 @@ class GeneratorSpec:
         )
 
 
+def parse_architecture(fields: Any) -> Architecture:
+    """The architecture a header's JSON describes (``kind`` ``"pose"``: a pose translator).
+
+    Example:
+        >>> parse_architecture({"kind": "pose", "n_geoms": 7}).n_geoms
+        7
+    """
+    if not isinstance(fields, dict):
+        raise ConfigError(f"architecture {fields!r}; expected a JSON object")
+    if fields.get("kind") == "pose":
+        return PoseConfig(**fields)
+    return GeneratorConfig(**fields)
+
+
 def save_generator(
     path: str | os.PathLike[str],
-    generator: ResnetGenerator,
+    generator: ResnetGenerator | PoseNet,
     spec: GeneratorSpec,
     *,
     dtype: torch.dtype | None = None,
@@ -194,14 +219,14 @@ def read_spec(path: str | os.PathLike[str]) -> GeneratorSpec:
     return GeneratorSpec.from_metadata(_read_header(path).get("__metadata__"), str(path))
 
 
-def expected_tensors(architecture: GeneratorConfig, count: int | None = None) -> dict[str, tuple]:
+def expected_tensors(architecture: Architecture, count: int | None = None) -> dict[str, tuple]:
     """Name -> shape of the tensors of ``architecture``, built on the meta device (no memory).
 
     With ``count`` (the number of tensors a file holds) a count that the architecture cannot have
     raises :class:`WeightsError` before the network is built, so that a header claiming a million
     blocks costs nothing.
     """
-    if count is not None:
+    if count is not None and isinstance(architecture, GeneratorConfig):
         with torch.device("meta"):
             sizes = [len(replace(architecture, n_blocks=n).build().state_dict()) for n in (0, 1)]
         wanted = sizes[0] + architecture.n_blocks * (sizes[1] - sizes[0])
@@ -218,7 +243,7 @@ def expected_tensors(architecture: GeneratorConfig, count: int | None = None) ->
 def load_generator(
     weights: str | os.PathLike[str],
     device: str | torch.device = "cpu",
-) -> tuple[ResnetGenerator, GeneratorSpec]:
+) -> tuple[ResnetGenerator | PoseNet, GeneratorSpec]:
     """Build the network a weights file describes and load its tensors, in eval mode.
 
     Args:

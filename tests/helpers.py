@@ -46,3 +46,35 @@ def make_domains(root, n: int = 64, size: int = 16, state: bool = False) -> tupl
         extra = {"qpos": poses, "qvel": np.zeros_like(poses)} if state else {}
         save_frames(folder, paint(masks, scheme), name=scheme, **extra)
     return a, b
+
+
+def pose_weights(path, size: int = 64, seed: int = 0) -> str:
+    """A random translator through the pose (7 capsules, narrow nets) looking down at the
+    ground like the cheetah's camera, written to ``path``; its encoder's x step is large enough
+    that the floor it draws moves from frame to frame."""
+    import math
+
+    import torch
+
+    from style_wrap.posenet import PoseConfig
+    from style_wrap.weights import GeneratorSpec, save_generator
+
+    config = PoseConfig(n_geoms=7, encoder_width=4, renderer_width=4, size=size)
+    torch.manual_seed(seed)
+    net = config.build()
+    tilt = math.radians(20)  # the camera's axes as columns: right, up, backwards
+    axes = torch.tensor(
+        [
+            [1.0, 0.0, 0.0],
+            [0.0, math.sin(tilt), -math.cos(tilt)],
+            [0.0, math.cos(tilt), math.sin(tilt)],
+        ]
+    )
+    net.renderer.set_camera(axes, -3.0, size / 1.2, 40.0, 1.0)
+    with torch.no_grad():
+        net.renderer.kp_mean[1] = 0.7  # the camera's height above the ground
+        net.renderer.kp_std[:2] = 0.1
+        net.encoder.std[-1] = 3.0  # the x step, so that history shows
+    spec = GeneratorSpec(config, size, size, "restyled", "standard")
+    save_generator(path, net, spec)
+    return str(path)

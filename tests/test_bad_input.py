@@ -135,7 +135,7 @@ def test_shipped_and_research_files_load_without_unpickling(monkeypatch):
         assert Translator(name)(np.zeros((64, 64, 3), np.uint8)).shape == (64, 64, 3)
     expert = StateExpert(ROOT / "research" / "zoo" / "expert3")
     assert expert.act(np.zeros(9), np.zeros(9)).shape == (6,)
-    for file in (ROOT / "research" / "pretrained").glob("*policy*"):
+    for file in (ROOT / "research" / "pretrained").glob("*pixel-policy*"):
         assert file.suffix == ".safetensors", file
         load_policy(file)
 

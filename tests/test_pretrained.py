@@ -20,6 +20,7 @@ from style_wrap.hub import (
     resolve_policy,
     resolve_weights,
 )
+from style_wrap.posenet import PoseConfig
 from style_wrap.rl.policies import frames_stacked, load_policy
 from style_wrap.translator import Translator
 from style_wrap.weights import read_spec
@@ -33,6 +34,7 @@ TRANSLATORS = [
     "halfcheetah-restyled-to-standard-policyfree",
     str(RESEARCH / "halfcheetah-restyled-to-standard-round10.safetensors"),
     str(RESEARCH / "halfcheetah-restyled-to-standard-flipaware.safetensors"),
+    str(RESEARCH / "halfcheetah-restyled-to-standard-policyfree-cyclegan.safetensors"),
 ]
 POLICIES = [
     DEFAULT_POLICY,
@@ -60,8 +62,11 @@ def test_shipped_translators_match_their_metadata():
         spec = read_spec(resolve_weights(name))
         assert (spec.domain_from, spec.domain_to) == (source, target)
         assert (spec.frame_height, spec.frame_width) == (64, 64)
-        assert spec.architecture.ngf == 8 and spec.step > 0
-        assert spec.architecture.temporal == name.endswith("-policyfree")
+        if name.endswith("-policyfree"):  # through the pose, no training step of its own
+            assert isinstance(spec.architecture, PoseConfig) and spec.extra["policy_in_loss"]
+        else:
+            assert spec.architecture.ngf == 8 and spec.step > 0
+            assert spec.architecture.temporal == name.endswith("-cyclegan.safetensors")
         translator = Translator(name)
         out = translator(np.zeros((2, 64, 64, 3), np.uint8))
         assert out.shape == (2, 64, 64, 3) and out.dtype == np.uint8

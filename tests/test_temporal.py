@@ -10,7 +10,7 @@ import gymnasium as gym
 import numpy as np
 import pytest
 import torch
-from helpers import SCHEMES
+from helpers import SCHEMES, pose_weights
 
 import style_wrap  # noqa: F401  (registers the ids)
 from style_wrap import ConfigError, DataError, StyleTransfer, VectorStyleTransfer
@@ -24,8 +24,11 @@ from style_wrap.weights import GeneratorSpec, load_generator, read_spec, save_ge
 TINY = dict(ngf=4, n_blocks=1, ndf=8, batch_size=3, progress=False, log_every=1, sample_every=0)
 
 
-def _temporal_weights(path, size=64, seed=0) -> str:
-    """A random temporal generator whose history weights are not zero (it reads the history)."""
+def _temporal_weights(path, size=64, seed=0, kind="resnet") -> str:
+    """A random temporal generator whose history weights are not zero (it reads the history);
+    ``kind="pose"``: a random translator through the pose, temporal too."""
+    if kind == "pose":
+        return pose_weights(path, size, seed)
     spec = GeneratorSpec(
         GeneratorConfig(ngf=4, n_blocks=1, temporal=True), size, size, "restyled", "standard"
     )
@@ -74,8 +77,9 @@ def test_a_widened_per_frame_generator_translates_as_before_whatever_the_history
             torch.testing.assert_close(t(temporal_input(x, *history)), expected)
 
 
-def test_the_translator_reads_and_keeps_each_rows_history(tmp_path):
-    translator = Translator(_temporal_weights(tmp_path / "t.safetensors"), device="cpu")
+@pytest.mark.parametrize("kind", ["resnet", "pose"])
+def test_the_translator_reads_and_keeps_each_rows_history(tmp_path, kind):
+    translator = Translator(_temporal_weights(tmp_path / "t.safetensors", kind=kind), "cpu")
     assert translator.temporal and read_spec(translator.weights).architecture.temporal
     env = gym.make("StyleWrap/HalfCheetahRestyled-v5")
     frames = [env.reset(seed=0)[0]]
@@ -120,8 +124,9 @@ def _raw_episodes(make, actions, seed):
     return np.stack(frames), np.array(starts)
 
 
-def test_style_transfer_forgets_the_history_at_reset(tmp_path):
-    weights = _temporal_weights(tmp_path / "t.safetensors")
+@pytest.mark.parametrize("kind", ["resnet", "pose"])
+def test_style_transfer_forgets_the_history_at_reset(tmp_path, kind):
+    weights = _temporal_weights(tmp_path / "t.safetensors", kind=kind)
     translator = Translator(weights, device="cpu")
 
     def make():
@@ -143,8 +148,9 @@ def test_style_transfer_forgets_the_history_at_reset(tmp_path):
 
 
 @pytest.mark.parametrize("mode", ["next", "same"])
-def test_vector_style_transfer_keeps_one_history_per_sub_env(tmp_path, mode):
-    weights = _temporal_weights(tmp_path / "t.safetensors", size=32)
+@pytest.mark.parametrize("kind", ["resnet", "pose"])
+def test_vector_style_transfer_keeps_one_history_per_sub_env(tmp_path, mode, kind):
+    weights = _temporal_weights(tmp_path / "t.safetensors", size=32, kind=kind)
     translator = Translator(weights, device="cpu")
     lengths, steps = (3, 4), 9
     actions = np.random.default_rng(1).uniform(-1, 1, (steps, 2, 6)).astype(np.float32)
@@ -190,12 +196,13 @@ def test_vector_style_transfer_keeps_one_history_per_sub_env(tmp_path, mode):
             np.testing.assert_array_equal(got[: lengths[i] + 2], want[: lengths[i] + 2])
 
 
-def test_vec_style_transfer_keeps_one_history_per_sub_env(tmp_path):
+@pytest.mark.parametrize("kind", ["resnet", "pose"])
+def test_vec_style_transfer_keeps_one_history_per_sub_env(tmp_path, kind):
     from stable_baselines3.common.vec_env import DummyVecEnv
 
     from style_wrap import VecStyleTransfer
 
-    weights = _temporal_weights(tmp_path / "t.safetensors", size=32)
+    weights = _temporal_weights(tmp_path / "t.safetensors", size=32, kind=kind)
     translator = Translator(weights, device="cpu")
     lengths, steps = (3, 4), 9
     actions = np.random.default_rng(2).uniform(-1, 1, (steps, 2, 6)).astype(np.float32)

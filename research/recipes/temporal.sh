@@ -21,5 +21,5 @@ if [ ! -f runs/temporal1/generator_a2b.safetensors ]; then
       --init-g-ab "$floor/final-6000-a2b.safetensors" --init-g-ba "$floor/final-6000-b2a.safetensors"
   fi
 fi
-# The shipped policy-free translator (pretrained/halfcheetah-restyled-to-standard-policyfree) is
-# this run's export at step 4000: runs/temporal1/exports/step-004000/generator_a2b.safetensors
+# The earlier policy-free translator (research/pretrained/halfcheetah-restyled-to-standard-policyfree-cyclegan,
+# shipped until the pose translator replaced it) is this run's export at step 4000: runs/temporal1/exports/step-004000/generator_a2b.safetensors
