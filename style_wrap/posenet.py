@@ -22,7 +22,8 @@ Example:
     >>> import torch
     >>> net = PoseConfig(n_geoms=2, encoder_width=4, renderer_width=4, size=16).build()
     >>> x = torch.zeros(3, 3, 16, 16)
-    >>> out, root_x = net(x, x, torch.tensor([False, True, True]), torch.zeros(3))
+    >>> with torch.no_grad():
+    ...     out, root_x = net(x, x, torch.tensor([False, True, True]), torch.zeros(3))
     >>> out.shape, root_x.shape, float(root_x[0])
     (torch.Size([3, 3, 16, 16]), torch.Size([3]), 0.0)
 """
