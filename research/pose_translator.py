@@ -34,7 +34,7 @@ from safetensors.torch import load_file, save_file
 import style_wrap  # noqa: F401
 from style_wrap.io import atomic_path
 from style_wrap.posenet import PoseEncoder as Encoder
-from style_wrap.posenet import segment_maps
+from style_wrap.posenet import painter, pose_mlp, segment_maps
 from style_wrap.train.data import load_frames
 from style_wrap.train.flow import fit_row_motion
 
@@ -116,24 +116,8 @@ class Renderer(nn.Module):
         self.register_buffer("kp_mean", torch.zeros(4 * n_geoms + 1))
         self.register_buffer("kp_std", torch.ones(4 * n_geoms + 1))
         self.harmonics, self.size = harmonics, size
-        self.kp = nn.Sequential(
-            nn.Linear(9, 256),
-            nn.ReLU(True),
-            nn.Linear(256, 256),
-            nn.ReLU(True),
-            nn.Linear(256, 4 * n_geoms + 1),
-        )
-        self.paint = nn.Sequential(
-            nn.Conv2d(n_geoms, w, 3, 1, 1),
-            nn.ReLU(True),
-            nn.Conv2d(w, w, 3, 1, 1),
-            nn.ReLU(True),
-            nn.Conv2d(w, w, 3, 1, 2, dilation=2),
-            nn.ReLU(True),
-            nn.Conv2d(w, w, 3, 1, 1),
-            nn.ReLU(True),
-            nn.Conv2d(w, 4, 1),
-        )
+        self.kp = pose_mlp(4 * n_geoms + 1)
+        self.paint = painter(n_geoms, w, 4)
         h = size
         self.static = nn.Parameter(torch.zeros(3, h, size))
         self.floor = nn.Parameter(torch.zeros(h, 3, 2 * harmonics))

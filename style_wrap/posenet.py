@@ -139,6 +139,33 @@ def segment_maps(ends: torch.Tensor, size: int, sigma: float = 1.0) -> torch.Ten
     return torch.exp((ex * ex + ey * ey) * (-0.5 / sigma**2))
 
 
+def pose_mlp(n_out: int) -> nn.Sequential:
+    """A pose to ``n_out`` numbers of the body's geometry (two hidden layers of 256)."""
+    return nn.Sequential(
+        nn.Linear(POSE_SIZE, 256),
+        nn.ReLU(True),
+        nn.Linear(256, 256),
+        nn.ReLU(True),
+        nn.Linear(256, n_out),
+    )
+
+
+def painter(c_in: int, width: int, c_out: int) -> nn.Sequential:
+    """Soft-line maps to per-pixel paint: four 3x3 convolutions (one dilated) and a 1x1."""
+    w = width
+    return nn.Sequential(
+        nn.Conv2d(c_in, w, 3, 1, 1),
+        nn.ReLU(True),
+        nn.Conv2d(w, w, 3, 1, 1),
+        nn.ReLU(True),
+        nn.Conv2d(w, w, 3, 1, 2, dilation=2),
+        nn.ReLU(True),
+        nn.Conv2d(w, w, 3, 1, 1),
+        nn.ReLU(True),
+        nn.Conv2d(w, c_out, 1),
+    )
+
+
 def square_wave(
     x: torch.Tensor, sigma: torch.Tensor, omega: float, gains: torch.Tensor
 ) -> torch.Tensor:
@@ -174,24 +201,9 @@ class CameraRenderer(nn.Module):
         n_out = 6 * n_geoms + 2
         self.register_buffer("kp_mean", torch.zeros(n_out))
         self.register_buffer("kp_std", torch.ones(n_out))
-        self.kp = nn.Sequential(
-            nn.Linear(POSE_SIZE, 256),
-            nn.ReLU(True),
-            nn.Linear(256, 256),
-            nn.ReLU(True),
-            nn.Linear(256, n_out),
-        )
-        self.paint = nn.Sequential(
-            nn.Conv2d(3 * n_geoms, w, 3, 1, 1),
-            nn.ReLU(True),
-            nn.Conv2d(w, w, 3, 1, 1),
-            nn.ReLU(True),
-            nn.Conv2d(w, w, 3, 1, 2, dilation=2),
-            nn.ReLU(True),
-            nn.Conv2d(w, w, 3, 1, 1),
-            nn.ReLU(True),
-            nn.Conv2d(w, 9, 1),
-        )
+        self.kp = pose_mlp(n_out)
+        # Per capsule: itself, its mirror, its shadow -> colour, cover, reflection, shadow.
+        self.paint = painter(3 * n_geoms, w, 9)
         self.sky = nn.Parameter(torch.zeros(3, size, size))
         self.floor_base = nn.Parameter(torch.zeros(3, size, size))
         self.floor_gain = nn.Parameter(torch.full((3, size, size), 0.5))
