@@ -91,3 +91,53 @@ def test_floor_presence_tells_a_painted_floor_from_the_truth():
     gone[:, 0] = 1e3  # the same poses with no floor anywhere
     removed = _floor_presence(config, states, _render("standard", gone, 64))
     assert removed["floor_missing_where_present"] == 1.0
+
+
+def test_a_temporal_translator_is_judged_from_its_episodes_reset(tmp_path):
+    import numpy as np
+    import pytest
+
+    from style_wrap import DataError
+    from style_wrap.envs.states import rollout_states
+    from style_wrap.evaluation.paired import EvalConfig, _runs, _states
+    from style_wrap.train.collect import collect
+    from style_wrap.train.data import load_frames
+
+    kwargs = {"env_kwargs": {"width": 16, "height": 16}, "progress": False}
+    collect("StyleWrap/HalfCheetah-v5", 30, tmp_path / "d", max_episode_steps=10, **kwargs)
+    data = load_frames(tmp_path / "d")
+    config = EvalConfig(sequences=3, sequence_length=4, states=str(tmp_path / "d"))
+    runs = _runs(config, from_reset=True)
+    assert len(runs) == 3
+    for run in runs:  # each starts at a reset frame and runs on through consecutive steps
+        first = int(np.flatnonzero((data.qpos == run[0]).all(1))[0])
+        assert data.steps[first] == 0 and 4 <= len(run) <= 10
+        np.testing.assert_array_equal(run, data.qpos[first : first + len(run)])
+    # Without the reset, the same number of scored states, and no lead-in.
+    assert all(len(run) == 4 for run in _runs(config))
+    # Rollouts: the lead-in is the warm-up, and the scored states are the same either way.
+    rollouts = _runs(EvalConfig(sequences=2, sequence_length=5, seed=3), from_reset=True)
+    assert [len(run) for run in rollouts] == [25, 25]
+    np.testing.assert_array_equal(
+        np.stack([run[-5:] for run in rollouts]), rollout_states(2, 5, seed=3, warmup=20)
+    )
+    np.testing.assert_array_equal(
+        _states(EvalConfig(sequences=2, sequence_length=5, seed=3)),
+        rollout_states(2, 5, seed=3, warmup=20),
+    )
+    # Frames kept every other step hold no run from a reset.
+    collect("StyleWrap/HalfCheetah-v5", 20, tmp_path / "e", every=2, **kwargs)
+    with pytest.raises(DataError, match="--every 1"):
+        _runs(EvalConfig(sequences=2, sequence_length=4, states=str(tmp_path / "e")), True)
+
+
+def test_eval_of_a_pose_translator_feeds_each_run_from_the_reset(tmp_path):
+    from helpers import pose_weights
+
+    from style_wrap.evaluation.paired import EvalConfig, evaluate_translator
+
+    config = EvalConfig(sequences=2, sequence_length=3, probe_states=6, probe_steps=2)
+    result = evaluate_translator(pose_weights(tmp_path / "p.safetensors"), config, device="cpu")
+    assert result["from_reset"] is True
+    assert result["states_seen"] == 2 * (20 + 3)  # the warm-up's 20 states were translated too
+    assert 0 < result["flicker_translated"] and 0 < result["psnr"]

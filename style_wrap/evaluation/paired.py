@@ -5,7 +5,8 @@ states from seeded rollouts in the source look, this measures: paired fidelity (
 on the whole frame and on the body alone; the floor's checker phase cannot be known from one
 frame, so the body is the figure to optimise), content fidelity (a pose probe trained on true
 target frames, applied to translated ones), temporal consistency (frame-to-frame change of
-translated sequences against the true ones), and, given a pixel policy, its returns as in the
+translated sequences against the true ones; a temporal translator sees each sequence from
+its episode's reset, as the wrapper runs it), and, given a pixel policy, its returns as in the
 demo. The untranslated source frames are scored too, as the baseline.
 
 Example:
@@ -66,7 +67,8 @@ class EvalConfig:
     states: str = setting(
         "",
         "A `style-wrap collect` folder whose recorded states to draw "
-        "(default: seeded random-action rollouts).",
+        "(default: seeded random-action rollouts). A temporal translator is fed each run from "
+        "its episode's reset, so it needs frames recorded at every step (--every 1).",
     )
 
     def __post_init__(self) -> None:
@@ -78,15 +80,26 @@ class EvalConfig:
 
 
 def _states(config: EvalConfig) -> np.ndarray:
-    """``(sequences, sequence_length, nq)`` evaluation states.
+    """``(sequences, sequence_length, nq)`` evaluation states: the scored ends of :func:`_runs`."""
+    return np.stack([run[-config.sequence_length :] for run in _runs(config)])
 
-    From ``config.states`` when set: the first ``sequences`` runs of ``sequence_length``
-    consecutive recorded states, spread evenly over the dataset (e.g. frames collected along a
-    policy's gait). Otherwise seeded random-action rollouts.
+
+def _runs(config: EvalConfig, from_reset: bool = False) -> list[np.ndarray]:
+    """Each sequence's ``(k + sequence_length, nq)`` states; the last ``sequence_length`` are
+    scored.
+
+    With ``from_reset``, each run starts at its episode's reset, so a temporal translator (which
+    integrates the episode, e.g. the root's x) sees what the wrapper shows it; otherwise
+    ``k = 0``. From ``config.states`` when set: ``sequences`` runs of consecutive recorded
+    states spread evenly over the dataset (e.g. frames collected along a policy's gait; from
+    the reset, frames recorded at every step). Otherwise seeded random-action rollouts.
     """
     n, length = config.sequences, config.sequence_length
     if not config.states:
-        return rollout_states(n, length, seed=config.seed, warmup=20)
+        warmup = 20
+        if not from_reset:
+            return list(rollout_states(n, length, seed=config.seed, warmup=warmup))
+        return list(rollout_states(n, warmup + length, seed=config.seed))
     from style_wrap.train.data import load_frames
 
     data = load_frames(config.states)
@@ -97,8 +110,39 @@ def _states(config: EvalConfig) -> np.ndarray:
             f"{config.states}: {len(data.qpos)} states; expected at least "
             f"{n * length} (sequences x sequence_length)"
         )
-    starts = np.linspace(0, len(data.qpos) - length, n).astype(int)
-    return np.stack([data.qpos[s : s + length] for s in starts]).astype(np.float64)
+    qpos = data.qpos.astype(np.float64)
+    if not from_reset:
+        starts = np.linspace(0, len(qpos) - length, n).astype(int)
+        return [qpos[s : s + length] for s in starts]
+    first = _episode_starts(data.steps)
+    ends = np.flatnonzero((first >= 0) & (np.arange(len(qpos)) - first >= length - 1))
+    if not len(ends):
+        raise DataError(
+            f"{config.states}: no {length} consecutive steps (sequence_length) recorded from an "
+            "episode's reset; a temporal translator is judged from the reset, as the wrapper "
+            "runs it: expected frames collected with --every 1 and --skip-steps 0"
+        )
+    ends = ends[np.linspace(0, len(ends) - 1, n).astype(int)]
+    return [qpos[first[e] : e + 1] for e in ends]
+
+
+def _episode_starts(steps: np.ndarray | None) -> np.ndarray:
+    """Per recorded frame, the index of its episode's reset frame when every step from the reset
+    to it was recorded, else -1.
+
+    Example:
+        >>> _episode_starts(np.array([0, 1, 2, 0, 2, 4, 5, 0, 1])).tolist()
+        [0, 0, 0, 3, -1, -1, -1, 7, 7]
+    """
+    if steps is None:
+        return np.zeros(0, np.int64)
+    first = np.full(len(steps), -1, np.int64)
+    for i, step in enumerate(steps):
+        if step == 0:
+            first[i] = i
+        elif i and first[i - 1] >= 0 and step == steps[i - 1] + 1:
+            first[i] = first[i - 1]
+    return first
 
 
 def _render(domain: str, qpos: np.ndarray, size: int) -> np.ndarray:
@@ -127,13 +171,20 @@ def evaluate_translator(
             "cheetah states (--size). For a pair the package cannot draw, judge without ground "
             "truth: --source-frames DIR --target-frames DIR"
         )
-    states = _states(config)
-    flat = states.reshape(-1, states.shape[-1])
-    source = _render(config.source, flat, size)
+    # A temporal translator sees each run from its episode's reset; only its last
+    # sequence_length states are scored.
+    runs = _runs(config, from_reset=translator.temporal)
+    lengths = np.array([len(run) for run in runs])
+    starts = np.zeros(lengths.sum(), bool)
+    starts[np.cumsum(lengths) - lengths] = True
+    scored = np.concatenate(
+        [np.arange(len(run)) >= len(run) - config.sequence_length for run in runs]
+    )
+    source = _render(config.source, np.concatenate(runs), size)
+    translated = translator.translate_episodes(source, starts)[scored]
+    source = source[scored]
+    flat = np.concatenate(runs)[scored]
     truth = _render(config.target, flat, size)
-    # Each sequence is one run of consecutive states (a temporal translator starts it afresh).
-    starts = np.arange(len(source)) % config.sequence_length == 0
-    translated = translator.translate_episodes(source, starts)
     masks = np.stack([body_mask(config.target, q, width=size, height=size) for q in flat])
     result = _image_metrics(source, translated, truth, masks)
     shape = (config.sequences, config.sequence_length, size, size, 3)
@@ -154,6 +205,8 @@ def evaluate_translator(
         )
         result["policy"] = demo.to_dict()
     result["config"] = {**config.__dict__, "weights": str(weights)}
+    result["from_reset"] = bool(translator.temporal)
+    result["states_seen"] = int(lengths.sum())
     if out is not None:
         _write_outputs(Path(out), result, source, translated, truth)
     return result
