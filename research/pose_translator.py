@@ -367,15 +367,24 @@ def probe(args) -> None:
     results = {}
     for name in args.members or MEMBERS:
         policy = load_policy(name, device="cpu")
-        got = []
+        got, ratios = [], []
         for seed in args.seeds:
             env = gym.make(env_id, width=64, height=64)
             obs, _ = env.reset(seed=seed)
             tr.reset()
 
-            def seen(frame, env=env):
+            # The encoder's x steps against the true ones while the body is on the floor.
+            sums = {"est": 0.0, "true": 0.0, "last": 0.0}
+
+            def seen(frame, env=env, sums=sums):
                 q = env.unwrapped.data.qpos
-                return tr(frame, float(q[0]), q.copy())
+                before, started = tr.root_x, tr.prev is not None
+                out = tr(frame, float(q[0]), q.copy())
+                if abs(sums["last"]) < 38 and started:
+                    sums["est"] += tr.root_x - before
+                    sums["true"] += float(q[0]) - sums["last"]
+                sums["last"] = float(q[0])
+                return out
 
             stacker = FrameStacker(frames_stacked(policy, 3), obs.shape)
             stack, total, done, t = stacker.reset(seen(obs)), 0.0, False, 0
@@ -394,17 +403,20 @@ def probe(args) -> None:
                 t += 1
             env.close()
             got.append(total)
+            ratios.append(sums["est"] / sums["true"] if sums["true"] > 1 else float("nan"))
             print(
                 name,
                 seed,
                 round(total, 1),
                 f"psnr {np.mean(errs):.2f}" if errs else "",
                 f"x {env.unwrapped.data.qpos[0]:.1f} track {tr.root_x:.1f}",
+                f"step on the floor {ratios[-1]:.3f}",
                 flush=True,
             )
         c = clean["members"][name]  # floor_need_probe's or tolerance_probe's (--damage none)
         base = float(np.mean(c["none"]["got"] if "none" in c else c["clean"]))
         results[name] = {"clean": base, "got": got, "ratio": float(np.mean(got) / base)}
+        results[name]["floor_step_ratio"] = ratios  # the encoder's summed x steps / the truth's
         print(name, "ratio", round(results[name]["ratio"], 3), flush=True)
     ratios = [r["ratio"] for r in results.values()]
     print(f"mean {np.mean(ratios):.3f} min {np.min(ratios):.3f}", flush=True)
