@@ -132,38 +132,44 @@ def fit(args) -> None:
     )
 
 
-def check(args) -> None:
+def _readers(args) -> tuple[FloorOdometry, torch.nn.Module]:
+    """The odometry and the encoder (fp32, eval) that ``args`` name; one thread."""
     from safetensors.torch import load_file
 
     from style_wrap.posenet import PoseEncoder
 
     torch.set_num_threads(1)
-    odo = FloorOdometry(args.odometry)
     enc = PoseEncoder()
     enc.load_state_dict(load_file(str(Path(args.encoder) / "encoder.safetensors")))
-    enc.float().eval()
+    return FloorOdometry(args.odometry), enc.float().eval()
+
+
+@torch.no_grad()
+def _steps(odo: FloorOdometry, enc, x: torch.Tensor, after, first_pose: np.ndarray):
+    """Along the pairs ``(i - 1, i)`` for ``i`` in ``after``: the encoder's x steps, the floor's
+    (the encoder's where no floor shows) and whether the floor's was used; the pose before each
+    pair is the encoder's estimate of the pair before (``first_pose`` for the first)."""
+    est_e, est_f, used, before = [], [], [], first_pose
+    for i in after:
+        got = enc(x[i - 1 : i], x[i : i + 1])[0].numpy()
+        step, u = odo.root_step(x[i - 1 : i], x[i : i + 1], before, got[:9], float(got[9]))
+        before = got[:9]
+        est_e.append(got[9])
+        est_f.append(step)
+        used.append(u)
+    return np.array(est_e), np.array(est_f), np.array(used)
+
+
+def check(args) -> None:
+    odo, enc = _readers(args)
     frames, qpos, steps = load(args.data)
     after = consecutive(steps)[: args.limit]
-    x = to_model(frames)
-    rows = []
-    with torch.no_grad():
-        for i in after:
-            got = enc(x[i - 1 : i], x[i : i + 1])[0].numpy()
-            rows.append(got)
-    got = np.stack(rows)
-    pose_prev = np.concatenate([pose9(qpos[after[:1] - 1]), got[:-1, :9]])  # the estimate before
-    true = qpos[after, 0] - qpos[after - 1, 0]
-    floor_step, used = [], []
-    for k, i in enumerate(after):
-        s, u = odo.root_step(x[i - 1 : i], x[i : i + 1], pose_prev[k], got[k, :9], float(got[k, 9]))
-        floor_step.append(s)
-        used.append(u)
-    floor_step, used = np.array(floor_step), np.array(used)
-    xs = qpos[after, 0]
+    est_e, est_f, used = _steps(odo, enc, to_model(frames), after, pose9(qpos[after[:1] - 1])[0])
+    true, xs = qpos[after, 0] - qpos[after - 1, 0], qpos[after, 0]
     for name, m in (("on", np.abs(xs) < 38), ("off", np.abs(xs) > 42)):
         if m.sum() < 5:
             continue
-        for label, est in (("encoder", got[:, 9]), ("floor", floor_step)):
+        for label, est in (("encoder", est_e), ("floor", est_f)):
             ratio = est[m].sum() / true[m].sum()
             mae = np.abs(est[m] - true[m]).mean()
             print(f"{name} {int(m.sum())} {label}: ratio {ratio:.3f} mae {mae:.4f}", end="")
@@ -172,17 +178,11 @@ def check(args) -> None:
 
 def gaits(args) -> None:
     import gymnasium as gym
-    from safetensors.torch import load_file
 
     from style_wrap.envs import render_state
-    from style_wrap.posenet import PoseEncoder
     from style_wrap.rl.policies import FrameStacker, frames_stacked, load_policy
 
-    torch.set_num_threads(1)
-    odo = FloorOdometry(args.odometry)
-    enc = PoseEncoder()
-    enc.load_state_dict(load_file(str(Path(args.encoder) / "encoder.safetensors")))
-    enc.float().eval()
+    odo, enc = _readers(args)
     out = {}
     for name in args.policies:
         policy = load_policy(name, device="cpu")
@@ -198,17 +198,10 @@ def gaits(args) -> None:
         env.close()
         qs = np.array(qs)
         x = to_model(np.stack([render_state("restyled", q, width=64, height=64) for q in qs]))
-        est_e, est_f, before = [], [], pose9(qs[:1])[0]
-        with torch.no_grad():
-            for i in range(1, len(qs)):
-                got = enc(x[i - 1 : i], x[i : i + 1])[0].numpy()
-                s, _ = odo.root_step(x[i - 1 : i], x[i : i + 1], before, got[:9], float(got[9]))
-                before = got[:9]
-                est_e.append(got[9])
-                est_f.append(s)
+        est_e, est_f, _ = _steps(odo, enc, x, range(1, len(qs)), pose9(qs[:1])[0])
         true, on = np.diff(qs[:, 0]), np.abs(qs[1:, 0]) < 38
         row = {"frames_on_floor": int(on.sum())}
-        for label, est in (("encoder", np.array(est_e)), ("floor", np.array(est_f))):
+        for label, est in (("encoder", est_e), ("floor", est_f)):
             row[f"{label}_ratio"] = float(est[on].sum() / true[on].sum())
             row[f"{label}_mae"] = float(np.abs(est[on] - true[on]).mean())
         out[name] = row

@@ -180,10 +180,11 @@ def evaluate_translator(
     scored = np.concatenate(
         [np.arange(len(run)) >= len(run) - config.sequence_length for run in runs]
     )
-    source = _render(config.source, np.concatenate(runs), size)
+    seen = np.concatenate(runs)
+    source = _render(config.source, seen, size)
     translated = translator.translate_episodes(source, starts)[scored]
     source = source[scored]
-    flat = np.concatenate(runs)[scored]
+    flat = seen[scored]
     truth = _render(config.target, flat, size)
     masks = np.stack([body_mask(config.target, q, width=size, height=size) for q in flat])
     result = _image_metrics(source, translated, truth, masks)
