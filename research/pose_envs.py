@@ -13,6 +13,12 @@ For `style-wrap collect --env research/pose_envs.py:scrambled --env-kwarg look=.
 - ``action_scale``: each episode's actions are multiplied by a factor drawn uniformly from this
   range: the same expert, slower and with its own variants of the gait, so that the gait does not
   tell the speed (an encoder fitted on one gait reads the x step from it; pc4).
+- ``x_jitter``: while the body is on the floor (``|x| < floor_end``), each step first moves the
+  root along x by an amount drawn uniformly from this range, then runs the physics, so the step
+  between two recorded frames is the gait's plus the move (pc5). The move changes nothing the
+  physics or the reward sees (the ground plane is infinite, the observation has no x, the reward
+  reads x around the physics); only the floor under the tracking camera moves, so the gait no
+  longer tells the step and an encoder must read it from the floor.
 """
 
 from __future__ import annotations
@@ -33,8 +39,11 @@ class Scrambled(gym.Wrapper):
         scramble: float,
         x_range: tuple[float, float],
         action_scale: tuple[float, float] = (1.0, 1.0),
+        x_jitter: tuple[float, float] | None = None,
+        floor_end: float = 38.0,
     ):
         super().__init__(env)
+        self.x_jitter, self.floor_end = x_jitter, floor_end
         self.action_noise, self.scramble, self.x_range = action_noise, scramble, x_range
         self.action_scale, self.scale = action_scale, 1.0
         self.rng = np.random.default_rng()
@@ -66,6 +75,9 @@ class Scrambled(gym.Wrapper):
             action = np.clip(
                 action + self.rng.normal(0, self.action_noise, space.shape), space.low, space.high
             )
+        base = self.env.unwrapped
+        if self.x_jitter is not None and abs(float(base.data.qpos[0])) < self.floor_end:
+            base.data.qpos[0] += float(self.rng.uniform(*self.x_jitter))
         return self.env.step(np.clip(action, space.low, space.high).astype(space.dtype))
 
 
@@ -77,8 +89,12 @@ def scrambled(
     scramble: float = 0.0,
     x_range: tuple[float, float] = (-5.0, 60.0),
     action_scale: tuple[float, float] = (1.0, 1.0),
+    x_jitter: tuple[float, float] | None = None,
 ) -> gym.Env:
     if look not in LOOKS:
         raise ValueError(f"look {look!r}; expected one of {sorted(LOOKS)}")
     env = gym.make(LOOKS[look], width=width, height=height)
-    return Scrambled(env, float(action_noise), float(scramble), tuple(x_range), tuple(action_scale))
+    jitter = None if x_jitter is None else tuple(float(v) for v in x_jitter)
+    return Scrambled(
+        env, float(action_noise), float(scramble), tuple(x_range), tuple(action_scale), jitter
+    )

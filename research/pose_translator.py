@@ -13,15 +13,18 @@ same state in both looks, and no policy anywhere:
   ends.
 At run time the root's x is the sum of the encoder's steps, from 0 at each reset.
 
-    PYTHONPATH=research python research/pose_translator.py fit --a DIR... --b DIR... --out D
     PYTHONPATH=research python research/pose_translator.py probe D [--members ...] [--seeds ...]
+
+D is a folder of an encoder.safetensors (and renderer.safetensors; --renderer takes it from
+another) or a translator file. Both fits are `style-wrap fit-pose` now (style_wrap.train.posefit);
+the research folders pt2 ... pc3 came from the earlier `fit` subcommand of this script, the same
+losses and schedule.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import time
 from pathlib import Path
 
 import gymnasium as gym
@@ -29,19 +32,13 @@ import mujoco
 import numpy as np
 import torch
 import torch.nn as nn
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file
 
 import style_wrap  # noqa: F401
-from style_wrap.io import atomic_path
 from style_wrap.posenet import PoseEncoder as Encoder
 from style_wrap.posenet import painter, pose_mlp, segment_maps
 from style_wrap.train.data import load_frames
-from style_wrap.train.flow import fit_row_motion
-
-
-def pose9(qpos: np.ndarray) -> np.ndarray:
-    q = np.asarray(qpos, np.float32)
-    return np.concatenate([q[:, 1:2], np.sin(q[:, 2:3]), np.cos(q[:, 2:3]), q[:, 3:9]], 1)
+from style_wrap.train.posefit import pose_vector as pose9
 
 
 def look_geometry(env_id: str, qpos: np.ndarray, size: int = 64):
@@ -161,115 +158,6 @@ def consecutive(steps: np.ndarray) -> np.ndarray:
     return i[steps[1:] == steps[:-1] + 1]
 
 
-def save_module(module: nn.Module, path: Path) -> None:
-    """A module's state as safetensors, written atomically (a fit cut off keeps the last one)."""
-    with atomic_path(path) as tmp:
-        save_file({k: v.contiguous() for k, v in module.state_dict().items()}, str(tmp))
-
-
-def fit(args) -> None:
-    torch.set_num_threads(1)
-    torch.manual_seed(0)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    if args.part in ("encoder", "both"):
-        frames, qpos, steps = load(args.a)
-        x = to_model(frames)
-        after = torch.from_numpy(consecutive(steps))
-        # Reset frames seen twice (a step of 0), as at run time.
-        starts = torch.from_numpy(np.flatnonzero(steps == 0))
-        before = torch.cat([after - 1, starts])
-        after = torch.cat([after, starts])
-        dx = torch.from_numpy((qpos[after, 0] - qpos[before, 0]).astype(np.float32))
-        y = torch.cat([torch.from_numpy(pose9(qpos))[after], dx[:, None]], 1)
-        enc = Encoder()
-        if args.init:  # warm start: its normalisation too, so its head keeps its meaning
-            enc.load_state_dict(load_file(str(Path(args.init) / "encoder.safetensors")))
-            enc.float()
-        else:
-            enc.mean.copy_(y.mean(0))
-            enc.std.copy_(y.std(0).clamp_min(1e-3))
-        held = torch.arange(len(y)) % 20 == 0
-        opt = torch.optim.Adam(enc.parameters(), lr=args.lr)
-        sched = torch.optim.lr_scheduler.OneCycleLR(opt, args.lr, total_steps=args.steps)
-        train_i = torch.nonzero(~held).flatten()
-        held_i = torch.nonzero(held).flatten()
-        t0 = time.time()
-        for step in range(args.steps):
-            i = train_i[torch.randint(len(train_i), (64,))]
-            loss = (((enc(x[before[i]], x[after[i]]) - y[i]) / enc.std) ** 2).mean()
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            sched.step()
-            if step % 500 == 0 or step == args.steps - 1:
-                with torch.no_grad():
-                    err = (enc(x[before[held_i]], x[after[held_i]]) - y[held_i]).abs().mean(0)
-                print(
-                    f"enc {step} loss {loss.item():.4f} held abs err "
-                    f"{[round(float(e), 3) for e in err]} {time.time() - t0:.0f}s",
-                    flush=True,
-                )
-        save_module(enc, out / "encoder.safetensors")
-    if args.part in ("renderer", "both"):
-        frames, qpos, _ = load(args.b)
-        x = to_model(frames)
-        pose = torch.from_numpy(pose9(qpos))
-        offset, ends = look_geometry(args.b_env, qpos)
-        offset, ends = torch.from_numpy(offset), torch.from_numpy(ends)
-        root = torch.from_numpy(qpos[:, 0].astype(np.float32))
-        camera = root + offset
-        pairs = np.flatnonzero(np.abs(np.diff(qpos[:, 0])) < 0.3)[:400]
-        slopes_b = fit_row_motion(
-            torch.stack([x[pairs], x[pairs + 1]], 1), camera[pairs + 1] - camera[pairs]
-        )
-        print("slopes b", slopes_b.tolist(), flush=True)
-        ren = Renderer(slopes_b, args.period, ends.shape[1], args.width)
-        target = torch.cat([offset[:, None], ends.flatten(1)], 1)
-        if args.init:  # warm start, with its normalisation and the row motion it learned with
-            ren.load_state_dict(load_file(str(Path(args.init) / "renderer.safetensors")))
-            ren.float()
-        else:
-            ren.mean.copy_(pose.mean(0))
-            ren.std.copy_(pose.std(0).clamp_min(1e-3))
-            ren.kp_mean.copy_(target.mean(0))
-            ren.kp_std.copy_(target.std(0).clamp_min(1e-3))
-        held = torch.arange(len(x)) % 20 == 0
-        train_i = torch.nonzero(~held).flatten()
-        opt = torch.optim.Adam(ren.parameters(), lr=1e-3)
-        sched = torch.optim.lr_scheduler.OneCycleLR(opt, 1e-3, total_steps=args.steps)
-        t0 = time.time()
-        for step in range(args.steps):
-            i = train_i[torch.randint(len(train_i), (args.batch,))]
-            # The painter learns from the true capsules, the pose's geometry from the model's.
-            drawn = ren.draw(ends[i], camera[i])
-            near = segment_maps(ends[i], ren.size, sigma=2.5).amax(1, keepdim=True)
-            weight = 1 + args.body_weight * near
-            loss = ((drawn - x[i]).abs() * weight).mean() / weight.mean()
-            got = ren.kp((pose[i] - ren.mean) / ren.std)
-            loss = loss + ((got - (target[i] - ren.kp_mean) / ren.kp_std) ** 2).mean()
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            sched.step()
-            if step % 500 == 0 or step == args.steps - 1:
-                with torch.no_grad():
-                    j = torch.nonzero(held).flatten()[:200]
-                    e, off = ren.geometry(pose[j])
-                    y = ren.draw(e, root[j] + off)
-                    mse = ((y - x[j]) ** 2).mean() / 4
-                    m = segment_maps(ends[j], ren.size, sigma=2.5).amax(1, keepdim=True) > 0.1
-                    body = (((y - x[j]) ** 2) * m).sum() / (m.sum() * 3) / 4
-                    kp_err = (e - ends[j]).norm(dim=-1).mean()
-                print(
-                    f"ren {step} loss {loss.item():.4f} held psnr {-10 * torch.log10(mse):.2f} "
-                    f"body {-10 * torch.log10(body):.2f} kp err {kp_err:.2f}px "
-                    f"offset err {(off - offset[j]).abs().mean():.3f} {time.time() - t0:.0f}s",
-                    flush=True,
-                )
-                save_module(ren, out / "renderer.safetensors")
-
-
 class PoseTranslator:
     """Restyled frames in, standard frames out, one episode at a time."""
 
@@ -282,10 +170,20 @@ class PoseTranslator:
         renderer: str = "",
     ):
         d = Path(folder)
-        self.enc = Encoder()
-        self.enc.load_state_dict(load_file(str(d / "encoder.safetensors")))
-        rs = load_file(str(Path(renderer or folder) / "renderer.safetensors"))
-        if "kind_camera" in rs:  # drawn through the camera (pose_camera.py)
+        if d.suffix == ".safetensors":  # a translator file (style-wrap fit-pose, or exported)
+            from style_wrap.weights import load_generator
+
+            net, _ = load_generator(d)
+            self.enc, self.ren = net.encoder, net.renderer
+            rs = None
+        else:
+            self.enc = Encoder()
+            self.enc.load_state_dict(load_file(str(d / "encoder.safetensors")))
+        if renderer or d.suffix != ".safetensors":
+            rs = load_file(str(Path(renderer or folder) / "renderer.safetensors"))
+        if rs is None:
+            pass
+        elif "kind_camera" in rs:  # drawn through the camera (pose_camera.py)
             from pose_camera import load_renderer
 
             self.ren = load_renderer(rs)
@@ -429,19 +327,6 @@ def probe(args) -> None:
 def main() -> None:
     p = argparse.ArgumentParser()
     sub = p.add_subparsers(dest="cmd", required=True)
-    f = sub.add_parser("fit")
-    f.add_argument("--a", nargs="+", default=[])
-    f.add_argument("--b", nargs="+", default=[])
-    f.add_argument("--out", required=True)
-    f.add_argument("--part", choices=["encoder", "renderer", "both"], default="both")
-    f.add_argument("--steps", type=int, default=6000)
-    f.add_argument("--width", type=int, default=32, help="the renderer's (the encoder's is 32)")
-    f.add_argument("--period", type=float, default=1.3333)
-    f.add_argument("--b-env", default="StyleWrap/HalfCheetah-v5")
-    f.add_argument("--batch", type=int, default=16)
-    f.add_argument("--body-weight", type=float, default=10.0)
-    f.add_argument("--init", default="", help="a fitted folder to warm start from")
-    f.add_argument("--lr", type=float, default=1e-3, help="the encoder's peak learning rate")
     q = sub.add_parser("probe")
     q.add_argument("folder")
     q.add_argument("--members", nargs="+", default=None)
@@ -466,7 +351,7 @@ def main() -> None:
     e.add_argument("--renderer", default="", help="a folder to take the renderer from instead")
     e.add_argument("--out", required=True, help="the .safetensors file to write")
     args = p.parse_args()
-    {"fit": fit, "probe": probe, "export": export}[args.cmd](args)
+    {"probe": probe, "export": export}[args.cmd](args)
 
 
 if __name__ == "__main__":

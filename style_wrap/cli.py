@@ -359,6 +359,32 @@ def _add_train(sub: Any) -> None:
     p.set_defaults(func=commands.run_train)
 
 
+def _add_fit_pose(sub: Any) -> None:
+    from style_wrap.settings import add_arguments
+    from style_wrap.train.posefit import PoseFitConfig
+
+    p = sub.add_parser(
+        "fit-pose",
+        help="fit a translator through the pose (planar MuJoCo walkers; resumable)",
+        description="Fit a translator through the body's pose: an encoder on the source look's "
+        "frames and states, a renderer on the target look's (unpaired; no policy). Rerun the "
+        "same command to resume; the result is OUT/translator.safetensors.",
+    )
+    p.add_argument(
+        "--source",
+        nargs="+",
+        required=True,
+        help="frame folders (style-wrap collect, every step) of the look the translator reads",
+    )
+    p.add_argument(
+        "--target", nargs="+", required=True, help="frame folders of the look the policy knows"
+    )
+    p.add_argument("--out", required=True, help="run folder (created, or resumed)")
+    add_arguments(p, PoseFitConfig, skip=("source", "target"))
+    _add_threads(p)
+    p.set_defaults(func=commands.run_fit_pose)
+
+
 def _add_files(sub: Any) -> None:
     """``export``, ``info`` and ``translate``: the verbs that work on files."""
     p = sub.add_parser("export", help="write a run's generators as .safetensors")
@@ -418,6 +444,7 @@ VERBS = (
     _add_distill,
     _add_collect,
     _add_train,
+    _add_fit_pose,
     _add_files,
     _add_bench,
 )

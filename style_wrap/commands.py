@@ -164,6 +164,18 @@ def run_train(args: argparse.Namespace) -> None:
     print(f"run folder: {run}")
 
 
+def run_fit_pose(args: argparse.Namespace) -> None:
+    from style_wrap.settings import from_arguments
+    from style_wrap.train.posefit import PoseFitConfig, fit_pose
+
+    _set_threads(args.threads)
+    config = from_arguments(
+        PoseFitConfig, args, source=tuple(args.source), target=tuple(args.target)
+    )
+    path = fit_pose(config, args.out)
+    print(f"wrote {path} (held-out scores in {args.out}/log.jsonl)")
+
+
 def run_export(args: argparse.Namespace) -> None:
     from style_wrap.train.loop import export_run
 

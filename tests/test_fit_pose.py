@@ -1,0 +1,208 @@
+"""``style-wrap fit-pose``: a translator through the pose fitted on unpaired frames of two looks
+(real MuJoCo renders, 32x32): it learns, it loads into the wrapper, an interrupted run resumes to
+the same weights, and bad input is named before any step."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import gymnasium as gym
+import numpy as np
+import pytest
+import torch
+from safetensors.torch import load_file
+
+import style_wrap  # noqa: F401  (registers the ids)
+from style_wrap import ConfigError, DataError, StyleTransfer
+from style_wrap.cli import main as cli
+from style_wrap.envs.cheetah import FrameRenderer
+from style_wrap.posenet import PoseConfig, PoseNet
+from style_wrap.train.collect import collect
+from style_wrap.train.data import save_frames
+from style_wrap.train.posefit import PoseFitConfig, fit_pose, look_camera, pose_vector
+from style_wrap.weights import load_generator
+
+SIZE = 32
+TINY = dict(encoder_width=4, renderer_width=4, checkpoint_every=10)
+
+
+@pytest.fixture(scope="module")
+def looks(tmp_path_factory) -> tuple[str, str]:
+    """Restyled and standard frames of random actions, each look with its own seeds."""
+    root = tmp_path_factory.mktemp("looks")
+    size = {"width": SIZE, "height": SIZE}
+    a, b = str(root / "restyled"), str(root / "standard")
+    collect("StyleWrap/HalfCheetahRestyled-v5", 160, a, seed=1, env_kwargs=size,
+            progress=False, max_episode_steps=40)  # fmt: skip
+    collect("StyleWrap/HalfCheetah-v5", 160, b, seed=2, env_kwargs=size, progress=False,
+            max_episode_steps=40)  # fmt: skip
+    return a, b
+
+
+def _log(run: Path) -> list[dict]:
+    return [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines()]
+
+
+def test_the_camera_projects_the_capsules_onto_the_body():
+    """look_camera's geometry, drawn through the renderer's projection, lands on the pixels that
+    MuJoCo's segmentation says show the body."""
+    env = gym.make("StyleWrap/HalfCheetah-v5", width=64, height=64)
+    env.reset(seed=3)
+    for _ in range(15):
+        env.step(env.action_space.sample())
+    base = env.unwrapped
+    qpos = base.data.qpos.copy()[None]
+    cam = look_camera("StyleWrap/HalfCheetah-v5", qpos, 64)
+    assert cam.period == pytest.approx(80 / 60) and cam.extent == pytest.approx(40.0)
+    net = PoseNet(PoseConfig(n_geoms=cam.ends.shape[1]))
+    ren = net.renderer
+    ren.set_camera(torch.from_numpy(cam.axes), cam.cam_y, cam.focal, cam.extent, cam.period)
+    middle = torch.from_numpy(cam.ends).mean(2)  # (1, G, 3) capsule centres
+    px = ren.project(middle, torch.from_numpy(cam.cam_x), torch.from_numpy(cam.cam_z))[0]
+    renderer = FrameRenderer(base.model, 64, 64)
+    mask = renderer.body_mask(base.data)
+    renderer.close()
+    cols, rows = px[:, 0].long().clamp(0, 63), px[:, 1].long().clamp(0, 63)
+    assert mask[rows, cols].mean() >= 0.75, (px, mask.sum())
+    env.close()
+
+
+def test_a_fit_learns_and_serves_the_wrapper(looks, tmp_path):
+    a, b = looks
+    config = PoseFitConfig(
+        source=(a,), target=(b,), encoder_steps=150, renderer_steps=150, **TINY,
+        encoder_lr=3e-3, renderer_lr=3e-3, held_out_every=5,
+    )  # fmt: skip
+    path = fit_pose(config, tmp_path / "run", progress=False)
+    log = _log(tmp_path / "run")
+    enc = [r for r in log if r["phase"] == "encoder"]
+    ren = [r for r in log if r["phase"] == "renderer"]
+    assert [r["step"] for r in enc][-1] == 150 and [r["step"] for r in ren][-1] == 150
+    assert enc[-1]["held_out_joint_error_rad"] < enc[0]["held_out_joint_error_rad"]
+    assert ren[-1]["held_out_psnr_db"] > ren[0]["held_out_psnr_db"] + 1.0
+    net, spec = load_generator(path)
+    assert isinstance(net, PoseNet) and spec.extra["policy_in_loss"] == "none"
+    assert spec.extra["env_to"] == "StyleWrap/HalfCheetah-v5"
+    assert net.config.size == SIZE and net.config.n_geoms == 8
+    assert load_file(str(path))["encoder.mean"].dtype == torch.float16
+    env = StyleTransfer(
+        gym.make("StyleWrap/HalfCheetahRestyled-v5", width=SIZE, height=SIZE), weights=path
+    )
+    obs, _ = env.reset(seed=0)
+    first = obs.copy()
+    for _ in range(3):
+        obs, *_ = env.step(env.action_space.sample())
+    assert obs.shape == (SIZE, SIZE, 3) and obs.dtype == np.uint8 and not (obs == first).all()
+    env.close()
+
+
+def test_pose_vector_reads_height_pitch_and_joints():
+    q = np.array([[3.0, -0.1, np.pi / 2, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6]])
+    np.testing.assert_allclose(pose_vector(q)[0, :3], [-0.1, 1.0, 0.0], atol=1e-6)
+    np.testing.assert_allclose(pose_vector(q)[0, 3:], q[0, 3:], atol=1e-6)
+
+
+def _cli_args(a, b, run, steps):
+    return [
+        "fit-pose", "--source", a, "--target", b, "--out", str(run), "--encoder-steps",
+        str(steps), "--renderer-steps", "40", "--encoder-width", "4", "--renderer-width", "4",
+        "--checkpoint-every", "10",
+    ]  # fmt: skip
+
+
+def test_an_interrupted_fit_resumes_to_the_same_weights(looks, tmp_path):
+    """A run killed mid-way and run again ends where an uninterrupted run of the same command
+    ends, bit for bit (the weights, the optimizer and the batches' generator are restored)."""
+    a, b = looks
+    steps = 400
+    whole = tmp_path / "whole"
+    assert cli(_cli_args(a, b, whole, steps)) == 0
+    cut = tmp_path / "cut"
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "style_wrap.cli", *_cli_args(a, b, cut, steps), "--threads", "1"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.time() + 120
+    while time.time() < deadline and proc.poll() is None:
+        if (cut / "log.jsonl").is_file() and len(_log(cut)) >= 3:
+            break
+        time.sleep(0.05)
+    assert proc.poll() is None, "the run ended before it could be cut"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert not (cut / "translator.safetensors").exists()
+    assert len(_log(cut)) < len(_log(whole))
+    assert cli(_cli_args(a, b, cut, steps)) == 0
+    got, want = (
+        load_file(str(cut / "translator.safetensors")),
+        load_file(str(whole / "translator.safetensors")),
+    )
+    assert got.keys() == want.keys()
+    for k in want:
+        torch.testing.assert_close(got[k], want[k], rtol=0, atol=0, msg=k)
+
+
+def test_a_run_folder_of_other_settings_is_not_overwritten(looks, tmp_path, capsys):
+    a, b = looks
+    run = tmp_path / "run"
+    assert cli(_cli_args(a, b, run, 20)) == 0
+    before = (run / "translator.safetensors").read_bytes()
+    assert cli(_cli_args(a, b, run, 30)) == 2
+    err = capsys.readouterr().err
+    assert "encoder_steps = 20 there, 30 now" in err
+    assert (run / "translator.safetensors").read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    "change, error, named",
+    [
+        (dict(encoder_lr=float("nan")), ConfigError, "encoder_lr = nan"),
+        (dict(encoder_batch=0), ConfigError, "encoder_batch = 0; expected >= 1"),
+        (dict(held_out_every=1), ConfigError, "held_out_every = 1"),
+        (dict(encoder_steps=0), ConfigError, "without init"),
+        (dict(dtype="int8"), ConfigError, "dtype = 'int8'"),
+    ],
+)
+def test_bad_settings_are_named(change, error, named):
+    with pytest.raises(error, match=named):
+        PoseFitConfig(**{"source": ("a",), "target": ("b",), **change})
+
+
+def test_bad_data_and_envs_are_named_before_any_step(looks, tmp_path):
+    a, b = looks
+    fresh = dict(encoder_steps=5, renderer_steps=5, **TINY)
+
+    def fails(error, named, **fields):
+        config = PoseFitConfig(**{"source": (a,), "target": (b,), **fresh, **fields})
+        with pytest.raises(error, match=named):
+            fit_pose(config, tmp_path / "never", progress=False)
+        assert not (tmp_path / "never").exists()
+
+    fails(DataError, "does not exist", source=(str(tmp_path / "missing"),))
+    no_state = str(tmp_path / "no-state")
+    save_frames(no_state, np.zeros((4, SIZE, SIZE, 3), np.uint8), name="x")
+    fails(DataError, "no physics states recorded", target=(no_state,))
+    odd = str(tmp_path / "odd")
+    save_frames(odd, np.zeros((4, 24, 24, 3), np.uint8), name="x", qpos=np.zeros((4, 9)),
+                qvel=np.zeros((4, 9)))  # fmt: skip
+    fails(DataError, r"frames of \(24, 24, 3\)", source=(odd,))
+    fails(ConfigError, "nq = 2", target_env="InvertedPendulum-v5")
+
+
+def test_a_folder_of_other_files_is_refused(looks, tmp_path):
+    a, b = looks
+    (tmp_path / "busy").mkdir()
+    (tmp_path / "busy" / "notes.txt").write_text("mine")
+    config = PoseFitConfig(source=(a,), target=(b,), encoder_steps=5, renderer_steps=5, **TINY)
+    with pytest.raises(ConfigError, match="holds files but no config.json"):
+        fit_pose(config, tmp_path / "busy", progress=False)
+    assert (tmp_path / "busy" / "notes.txt").read_text() == "mine"
