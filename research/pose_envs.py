@@ -19,6 +19,10 @@ For `style-wrap collect --env research/pose_envs.py:scrambled --env-kwarg look=.
   physics or the reward sees (the ground plane is infinite, the observation has no x, the reward
   reads x around the physics); only the floor under the tracking camera moves, so the gait no
   longer tells the step and an encoder must read it from the floor.
+- ``gravity``: each episode's gravity is scaled by a factor drawn uniformly from this range, so
+  the body runs lower and crouched (as the students of the shipped distillation run in closed
+  loop, where the encoder reads their steps 15-20 % low); only the frames and states are kept,
+  so the physics need not be the standard one (pc6).
 """
 
 from __future__ import annotations
@@ -41,8 +45,11 @@ class Scrambled(gym.Wrapper):
         action_scale: tuple[float, float] = (1.0, 1.0),
         x_jitter: tuple[float, float] | None = None,
         floor_end: float = 38.0,
+        gravity: tuple[float, float] = (1.0, 1.0),
     ):
         super().__init__(env)
+        self.gravity = gravity
+        self.g0 = env.unwrapped.model.opt.gravity.copy()
         self.x_jitter, self.floor_end = x_jitter, floor_end
         self.action_noise, self.scramble, self.x_range = action_noise, scramble, x_range
         self.action_scale, self.scale = action_scale, 1.0
@@ -51,6 +58,9 @@ class Scrambled(gym.Wrapper):
     def reset(self, *, seed=None, options=None):
         if seed is not None:
             self.rng = np.random.default_rng(seed)
+        if self.gravity != (1.0, 1.0):
+            scale = float(self.rng.uniform(*self.gravity))
+            self.env.unwrapped.model.opt.gravity[:] = self.g0 * scale
         obs, info = self.env.reset(seed=seed, options=options)
         if self.action_scale != (1.0, 1.0):  # (drawn only then: the older recipes' seeds hold)
             self.scale = float(self.rng.uniform(*self.action_scale))
@@ -90,11 +100,18 @@ def scrambled(
     x_range: tuple[float, float] = (-5.0, 60.0),
     action_scale: tuple[float, float] = (1.0, 1.0),
     x_jitter: tuple[float, float] | None = None,
+    gravity: tuple[float, float] = (1.0, 1.0),
 ) -> gym.Env:
     if look not in LOOKS:
         raise ValueError(f"look {look!r}; expected one of {sorted(LOOKS)}")
     env = gym.make(LOOKS[look], width=width, height=height)
     jitter = None if x_jitter is None else tuple(float(v) for v in x_jitter)
     return Scrambled(
-        env, float(action_noise), float(scramble), tuple(x_range), tuple(action_scale), jitter
+        env,
+        float(action_noise),
+        float(scramble),
+        tuple(x_range),
+        tuple(action_scale),
+        jitter,
+        gravity=tuple(float(v) for v in gravity),
     )

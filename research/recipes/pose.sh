@@ -2,6 +2,7 @@
 # The pose translator data of one look (pt3): research/recipes/pose.sh LOOK SEEDBASE (restyled 80, standard 90), from a work folder holding expert3/ (research/zoo/expert3); resumable.
 # With a third argument `eval`: the held-out states `style-wrap eval` reads (data/eval-LOOK4).
 # With a third argument `jitter` (pc5): expert 3 on the floor with the root moved along x before each step (pose_envs.py x_jitter).
+# With a third argument `gravity` (pc6): expert 3 under a heavier gravity per episode (pose_envs.py gravity), some with x_jitter.
 # With a third argument `long` (pc2): full 1000-step episodes instead, most of whose frames lie past the floor's end as the zoo's episodes do.
 set -euo pipefail
 look=$1; s=$2; part=${3:-base}
@@ -18,6 +19,11 @@ if [ "$part" = jitter ]; then  # pc5: `pose.sh restyled 80 jitter`: on the floor
 $SW collect --env $F --env-kwarg look=$look --env-kwarg "x_jitter=(-0.2, 0.05)" --frames 6000 --total --max-episode-steps 300 --seed $((s+61)) --policy expert3 --out data/jitter-$look --name $look "${size[@]}"
 $SW collect --env $F --env-kwarg look=$look --env-kwarg "x_jitter=(-0.2, 0.05)" --env-kwarg action_noise=0.3 --frames 4000 --total --max-episode-steps 300 --seed $((s+71)) --policy expert3 --out data/jitternoisy-$look --name $look "${size[@]}"
 echo done $look jitter; exit 0
+fi
+if [ "$part" = gravity ]; then  # pc6: `pose.sh restyled 80 gravity`: expert 3 under 1.3-2.2x gravity runs low and crouched, as the students do in closed loop
+$SW collect --env $F --env-kwarg look=$look --env-kwarg "gravity=(1.3, 2.2)" --frames 6000 --total --max-episode-steps 300 --seed $((s+81)) --policy expert3 --out data/grav-$look --name $look "${size[@]}"
+$SW collect --env $F --env-kwarg look=$look --env-kwarg "gravity=(1.3, 2.2)" --env-kwarg "x_jitter=(-0.15, 0.1)" --frames 4000 --total --max-episode-steps 300 --seed $((s+91)) --policy expert3 --out data/gravjitter-$look --name $look "${size[@]}"
+echo done $look gravity; exit 0
 fi
 if [ "$part" = long ]; then
 $SW collect --env $id --frames 10000 --total --max-episode-steps 1000 --seed $((s+41)) --policy expert3 --out data/long-$look --name $look "${size[@]}"
