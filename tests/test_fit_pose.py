@@ -22,6 +22,7 @@ import style_wrap  # noqa: F401  (registers the ids)
 from style_wrap import ConfigError, DataError, StyleTransfer
 from style_wrap.cli import main as cli
 from style_wrap.envs.cheetah import FrameRenderer
+from style_wrap.making import make_env
 from style_wrap.posenet import PoseConfig, PoseNet
 from style_wrap.train.collect import collect
 from style_wrap.train.data import save_frames
@@ -49,17 +50,26 @@ def _log(run: Path) -> list[dict]:
     return [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines()]
 
 
-def test_the_camera_projects_the_capsules_onto_the_body():
+@pytest.mark.parametrize(
+    "env_id, kwargs, period",
+    [
+        ("StyleWrap/HalfCheetah-v5", {"width": 64, "height": 64}, 80 / 60),
+        ("Walker2d-v5", {"render_mode": "rgb_array", "camera_name": "track"}, None),
+    ],
+)
+def test_the_camera_projects_the_capsules_onto_the_body(env_id, kwargs, period):
     """look_camera's geometry, drawn through the renderer's projection, lands on the pixels that
-    MuJoCo's segmentation says show the body."""
-    env = gym.make("StyleWrap/HalfCheetah-v5", width=64, height=64)
+    MuJoCo's segmentation says show the body (the cheetah, and gymnasium's own Walker2d)."""
+    env = gym.make(env_id, **kwargs)
     env.reset(seed=3)
     for _ in range(15):
         env.step(env.action_space.sample())
     base = env.unwrapped
     qpos = base.data.qpos.copy()[None]
-    cam = look_camera("StyleWrap/HalfCheetah-v5", qpos, 64)
-    assert cam.period == pytest.approx(80 / 60) and cam.extent == pytest.approx(40.0)
+    cam = look_camera(env_id, qpos, 64, **kwargs)
+    assert cam.extent > 0 and cam.period > 0
+    if period is not None:
+        assert cam.period == pytest.approx(period) and cam.extent == pytest.approx(40.0)
     net = PoseNet(PoseConfig(n_geoms=cam.ends.shape[1]))
     ren = net.renderer
     ren.set_camera(torch.from_numpy(cam.axes), cam.cam_y, cam.focal, cam.extent, cam.period)
@@ -206,3 +216,23 @@ def test_a_folder_of_other_files_is_refused(looks, tmp_path):
     with pytest.raises(ConfigError, match="holds files but no config.json"):
         fit_pose(config, tmp_path / "busy", progress=False)
     assert (tmp_path / "busy" / "notes.txt").read_text() == "mine"
+
+
+def test_a_fit_on_gymnasium_walker2d_serves_its_pixel_env(tmp_path):
+    """Not only the cheetahs: gymnasium's Walker2d drawn by its track camera, fitted end to end
+    (one look on both sides: the shapes, not a translation, are what is checked here)."""
+    kwargs = {"camera_name": "track", "width": SIZE, "height": SIZE}
+    frames = str(tmp_path / "walker")
+    collect("Walker2d-v5", 60, frames, pixels=SIZE, env_kwargs=kwargs, progress=False)
+    config = PoseFitConfig(
+        source=(frames,), target=(frames,), target_env="Walker2d-v5", encoder_steps=10,
+        renderer_steps=10, held_out_every=4, **TINY,
+    )  # fmt: skip
+    path = fit_pose(config, tmp_path / "run", progress=False)
+    net, spec = load_generator(path)
+    assert net.config.n_geoms == 7 and spec.extra["env_to"] == "Walker2d-v5"
+    env = StyleTransfer(make_env("Walker2d-v5", pixels=SIZE, **kwargs), weights=path)
+    obs, _ = env.reset(seed=0)
+    obs, *_ = env.step(env.action_space.sample())
+    assert obs.shape == (SIZE, SIZE, 3) and obs.dtype == np.uint8
+    env.close()
