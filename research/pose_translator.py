@@ -36,7 +36,7 @@ from safetensors.torch import load_file
 
 import style_wrap  # noqa: F401
 from style_wrap.posenet import PoseEncoder as Encoder
-from style_wrap.posenet import painter, pose_mlp, segment_maps
+from style_wrap.posenet import floor_lock, painter, pose_mlp, segment_maps
 from style_wrap.train.data import load_frames
 from style_wrap.train.posefit import pose_vector as pose9
 
@@ -168,6 +168,7 @@ class PoseTranslator:
         oracle: bool = False,
         sim: bool = False,
         renderer: str = "",
+        lock: str = "",
     ):
         d = Path(folder)
         if d.suffix == ".safetensors":  # a translator file (style-wrap fit-pose, or exported)
@@ -195,6 +196,11 @@ class PoseTranslator:
         self.enc.eval()
         self.ren.eval()
         self.true_position, self.oracle, self.sim = true_position, oracle, sim
+        self.lock = None
+        if lock:  # a renderer of the SOURCE look (fit-pose with the source env as target)
+            from style_wrap.weights import load_generator
+
+            self.lock = load_generator(lock)[0].renderer.eval()
         self.reset()
 
     def reset(self):
@@ -209,6 +215,10 @@ class PoseTranslator:
         got = self.enc(x if self.prev is None else self.prev, x)
         if self.prev is not None:
             self.root_x += float(got[0, 9])
+        if self.lock is not None and abs(self.root_x) < 38:
+            self.root_x = float(
+                floor_lock(self.lock, got[:, :9], x, torch.tensor([self.root_x]))[0]
+            )
         self.prev = x
         root = truth_x if (self.true_position and truth_x is not None) else self.root_x
         if self.sim:  # the encoder alone: the standard look's simulator draws its estimate
@@ -251,6 +261,29 @@ def export(args) -> None:
     print("wrote", args.out, flush=True)
 
 
+def add_lock(args) -> None:
+    """A translator file with a floor lock added: ``base``'s encoder and renderer, and as the
+    lock the renderer of ``lock`` (a `style-wrap fit-pose` run whose target was the SOURCE look,
+    e.g. ``--target-env StyleWrap/HalfCheetahRestyled-v5``), written as one fp16 file."""
+    from dataclasses import replace
+
+    from style_wrap.weights import load_generator, read_spec, save_generator
+
+    base, spec = load_generator(args.base)
+    lock, _ = load_generator(args.lock)
+    config = replace(base.config, lock_geoms=lock.config.n_geoms)
+    net = config.build()
+    net.encoder.load_state_dict(base.encoder.state_dict())
+    net.renderer.load_state_dict(base.renderer.state_dict())
+    net.lock.load_state_dict(lock.renderer.state_dict())
+    lock_spec = read_spec(args.lock).extra
+    extra = {**spec.extra, "lock": f"{Path(args.lock).parent.name}/{Path(args.lock).name}"}
+    extra["lock_target"] = lock_spec.get("target", "")
+    spec = replace(spec, architecture=config, extra=extra)
+    save_generator(args.out, net, spec, dtype=torch.float16)
+    print("wrote", args.out, flush=True)
+
+
 def probe(args) -> None:
     from floor_need_probe import MEMBERS
 
@@ -258,7 +291,9 @@ def probe(args) -> None:
     from style_wrap.rl.policies import FrameStacker, frames_stacked, load_policy
 
     torch.set_num_threads(1)
-    tr = PoseTranslator(args.folder, args.true_position, args.oracle, args.sim, args.renderer)
+    tr = PoseTranslator(
+        args.folder, args.true_position, args.oracle, args.sim, args.renderer, args.lock
+    )
     env_id = "StyleWrap/HalfCheetah-v5" if args.oracle else "StyleWrap/HalfCheetahRestyled-v5"
     with open(args.clean) as f:
         clean = json.load(f)
@@ -336,6 +371,12 @@ def main() -> None:
     q.add_argument("--renderer", default="", help="a folder to take the renderer from instead")
     q.add_argument("--psnr", action="store_true")
     q.add_argument(
+        "--lock",
+        default="",
+        help="a translator file whose renderer draws the source look: the root's x is locked "
+        "to the floor it sees (floor_lock)",
+    )
+    q.add_argument(
         "--oracle",
         action="store_true",
         help="the renderer alone: it draws the standard env's true state",
@@ -350,8 +391,12 @@ def main() -> None:
     e.add_argument("folder", help="the encoder's folder")
     e.add_argument("--renderer", default="", help="a folder to take the renderer from instead")
     e.add_argument("--out", required=True, help="the .safetensors file to write")
+    k = sub.add_parser("add-lock", help="a translator file with a floor lock added")
+    k.add_argument("base", help="a pose translator file (or shipped name)")
+    k.add_argument("--lock", required=True, help="a fit-pose translator file of the source look")
+    k.add_argument("--out", required=True)
     args = p.parse_args()
-    {"probe": probe, "export": export}[args.cmd](args)
+    {"probe": probe, "export": export, "add-lock": add_lock}[args.cmd](args)
 
 
 if __name__ == "__main__":

@@ -13,10 +13,14 @@ state drawn in both looks, and no policy anywhere):
   checker is computed where each pixel's ray meets the ground plane (each harmonic damped by the
   pixel's footprint) and which ends where the floor ends.
 
-:class:`PoseNet` holds both. It is temporal: the root's x is the sum of the encoder's steps since
-the episode began, so the floor's checker keeps its phase and moves as the body runs, and the
-:class:`~style_wrap.translator.Translator` keeps it per row in a
+:class:`PoseNet` holds both, and optionally a floor lock: a second :class:`CameraRenderer`, of
+the SOURCE look, fitted on that look's own frames and states. It is temporal: the root's x is the
+sum of the encoder's steps since the episode began, so the floor's checker keeps its phase and
+moves as the body runs, and the :class:`~style_wrap.translator.Translator` keeps it per row in a
 :class:`~style_wrap.translator.History` (``positions``), like the floor-aware generator's camera.
+With the lock, each frame's x is then moved, within half a checker period, to where the source
+look's floor drawn at that x best matches the frame (:func:`floor_lock`): on the floor the x
+carries no drift, whatever gait the encoder misreads the step of.
 
 Example:
     >>> import torch
@@ -39,7 +43,14 @@ from torch import nn
 
 from style_wrap.errors import ConfigError
 
-__all__ = ["PoseConfig", "PoseEncoder", "CameraRenderer", "PoseNet", "segment_maps"]
+__all__ = [
+    "PoseConfig",
+    "PoseEncoder",
+    "CameraRenderer",
+    "PoseNet",
+    "floor_lock",
+    "segment_maps",
+]
 
 #: The pose a planar body's state gives: root height, sin and cos of the pitch, six joints.
 POSE_SIZE = 9
@@ -62,6 +73,9 @@ class PoseConfig:
     harmonics: int = 6
     #: Side of the square frames in and out.
     size: int = 64
+    #: Capsules of the source body, drawn by the floor lock's renderer of the source look (0: no
+    #: lock; the root's x is then the sum of the encoder's steps alone).
+    lock_geoms: int = 0
     kind: Literal["pose"] = "pose"
 
     def __post_init__(self) -> None:
@@ -71,6 +85,11 @@ class PoseConfig:
                 raise ConfigError(
                     f"pose translator {name} = {value!r}; expected a positive integer"
                 )
+        lock = self.lock_geoms
+        if isinstance(lock, bool) or not isinstance(lock, int) or lock < 0:
+            raise ConfigError(
+                f"pose translator lock_geoms = {lock!r}; expected an integer >= 0 (0: no lock)"
+            )
         if self.size % 16:
             raise ConfigError(
                 f"pose translator size = {self.size}; expected a multiple of 16 (the encoder "
@@ -282,12 +301,25 @@ class CameraRenderer(nn.Module):
     ) -> torch.Tensor:
         """A frame (NCHW, ``[-1, 1]``) of capsules ``ends`` seen from the camera at ``cam_x``
         (from the root at ``root_x``) and ``cam_z``."""
+        return self.compose(self.body_paint(ends, cam_x, cam_z), root_x, cam_x, cam_z)
+
+    def body_paint(
+        self, ends: torch.Tensor, cam_x: torch.Tensor, cam_z: torch.Tensor
+    ) -> torch.Tensor:
+        """The painter's nine maps for capsules ``ends``: the body's colour and cover, its
+        reflection's colour and strength, its shadow (none depends on the root's x)."""
         flat = torch.stack([ends[..., 0], ends[..., 1], torch.zeros_like(ends[..., 2])], -1)
         mirror = torch.stack([ends[..., 0], ends[..., 1], -ends[..., 2]], -1)
         maps = segment_maps(
             self.project(torch.cat([ends, mirror, flat], 1), cam_x, cam_z), self.size
         )
-        out = self.paint(maps)
+        return self.paint(maps)
+
+    def compose(
+        self, out: torch.Tensor, root_x: torch.Tensor, cam_x: torch.Tensor, cam_z: torch.Tensor
+    ) -> torch.Tensor:
+        """The frame of ``body_paint``'s maps over the floor seen from a root at ``root_x`` (one
+        body's maps may serve many ``root_x``: ``out`` broadcasts over the batch)."""
         floor, on = self.background(root_x, cam_x, cam_z)
         floor = floor * (1 - torch.sigmoid(out[:, 8:9] - 4))  # the shadow
         reflection = torch.sigmoid(out[:, 7:8] - 2)
@@ -316,6 +348,11 @@ class PoseNet(nn.Module):
         self.renderer = CameraRenderer(
             config.n_geoms, config.renderer_width, config.harmonics, config.size
         )
+        self.lock: CameraRenderer | None = None
+        if config.lock_geoms:
+            self.lock = CameraRenderer(
+                config.lock_geoms, config.renderer_width, config.harmonics, config.size
+            )
 
     def forward(
         self,
@@ -328,7 +365,48 @@ class PoseNet(nn.Module):
         got = self.encoder(torch.where(keep, previous, x), x)
         step = torch.where(started, got[:, POSE_SIZE].float(), 0.0)
         root = torch.where(started, root_x.float() + step, 0.0)
+        if self.lock is not None:
+            root = floor_lock(self.lock, got[:, :POSE_SIZE], x, root)
         return self.renderer(got[:, :POSE_SIZE], root.to(x.dtype)), root
 
     def extra_repr(self) -> str:
         return ", ".join(f"{k}={v}" for k, v in asdict(self.config).items())
+
+
+#: The floor lock's search: half-widths (m) and candidates, coarse then fine.
+LOCK_SEARCH = ((0.26, 27), (0.025, 11))
+
+
+@torch.no_grad()
+def floor_lock(
+    source: CameraRenderer, pose: torch.Tensor, x: torch.Tensor, guess: torch.Tensor
+) -> torch.Tensor:
+    """Each row's root x near ``guess`` whose floor, drawn by ``source`` (a renderer of the
+    SOURCE look: its checker's phase, its camera at this pose) best matches the frame ``x``.
+
+    A checker floor tells the root's x modulo its period; the guess (the encoder's summed steps)
+    picks the period, so the search spans half of one (the restyled cheetah's is 0.533 m). The x
+    so found carries no drift while the floor shows. A row whose guess lies off the floor, or
+    whose frame shows too little floor to tell (a flat match), keeps its guess.
+
+    Example:
+        >>> ren = CameraRenderer(1, width=4, size=16)
+        >>> pose = torch.zeros(2, POSE_SIZE)
+        >>> floor_lock(ren, pose, ren(pose, torch.zeros(2)), torch.tensor([0.1, 99.0])).shape
+        torch.Size([2])
+    """
+    out = guess.clone().float()
+    ends, cam_x, cam_z = source.geometry(pose.float())
+    paint = source.body_paint(ends, cam_x, cam_z)
+    on_floor = guess.abs() < float(source.extent) - 2.0
+    for i in torch.nonzero(on_floor).flatten().tolist():
+        best = float(guess[i])
+        for n_search, (half, n) in enumerate(LOCK_SEARCH):
+            cands = torch.linspace(best - half, best + half, n, device=x.device)
+            frames = source.compose(paint[i : i + 1], cands, cam_x[i].expand(n), cam_z[i].expand(n))
+            err = (frames - x[i : i + 1].float()).abs().mean((1, 2, 3))
+            if n_search == 0 and float(err.max() - err.min()) < 1e-3:
+                break  # too little floor to tell
+            best = float(cands[int(err.argmin())])
+        out[i] = best
+    return out

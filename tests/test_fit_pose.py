@@ -23,14 +23,14 @@ from style_wrap import ConfigError, DataError, StyleTransfer
 from style_wrap.cli import main as cli
 from style_wrap.envs.cheetah import FrameRenderer
 from style_wrap.making import make_env
-from style_wrap.posenet import PoseConfig, PoseNet
+from style_wrap.posenet import PoseConfig, PoseNet, floor_lock
 from style_wrap.train.collect import collect
 from style_wrap.train.data import save_frames
 from style_wrap.train.posefit import PoseFitConfig, fit_pose, look_camera, pose_vector
 from style_wrap.weights import load_generator
 
 SIZE = 32
-TINY = dict(encoder_width=4, renderer_width=4, checkpoint_every=10)
+TINY = dict(encoder_width=4, renderer_width=4, checkpoint_every=10, lock_steps=0)
 
 
 @pytest.fixture(scope="module")
@@ -110,6 +110,17 @@ def test_a_fit_learns_and_serves_the_wrapper(looks, tmp_path):
         obs, *_ = env.step(env.action_space.sample())
     assert obs.shape == (SIZE, SIZE, 3) and obs.dtype == np.uint8 and not (obs == first).all()
     env.close()
+    # A floor lock added to that file: its encoder and renderer kept, a renderer of the source
+    # look fitted as the lock.
+    add = PoseFitConfig(
+        source=(a,), target=(b,), init=str(path), encoder_steps=0, renderer_steps=0,
+        **{**TINY, "lock_steps": 30},
+    )  # fmt: skip
+    locked, spec = load_generator(fit_pose(add, tmp_path / "lock", progress=False))
+    assert locked.config.lock_geoms == 16 and spec.extra["init"] == str(path)
+    for k, v in net.state_dict().items():
+        torch.testing.assert_close(locked.state_dict()[k], v, msg=k)
+    assert [r["phase"] for r in _log(tmp_path / "lock")] == ["lock"] * 3
 
 
 def test_pose_vector_reads_height_pitch_and_joints():
@@ -122,7 +133,7 @@ def _cli_args(a, b, run, steps):
     return [
         "fit-pose", "--source", a, "--target", b, "--out", str(run), "--encoder-steps",
         str(steps), "--renderer-steps", "40", "--encoder-width", "4", "--renderer-width", "4",
-        "--checkpoint-every", "10",
+        "--checkpoint-every", "10", "--lock-steps", "20",
     ]  # fmt: skip
 
 
@@ -225,14 +236,57 @@ def test_a_fit_on_gymnasium_walker2d_serves_its_pixel_env(tmp_path):
     frames = str(tmp_path / "walker")
     collect("Walker2d-v5", 60, frames, pixels=SIZE, env_kwargs=kwargs, progress=False)
     config = PoseFitConfig(
-        source=(frames,), target=(frames,), target_env="Walker2d-v5", encoder_steps=10,
-        renderer_steps=10, held_out_every=4, **TINY,
+        source=(frames,), target=(frames,), target_env="Walker2d-v5", source_env="Walker2d-v5",
+        encoder_steps=10,
+        renderer_steps=10, held_out_every=4, **{**TINY, "lock_steps": 10},
     )  # fmt: skip
     path = fit_pose(config, tmp_path / "run", progress=False)
     net, spec = load_generator(path)
     assert net.config.n_geoms == 7 and spec.extra["env_to"] == "Walker2d-v5"
+    assert net.config.lock_geoms == 7 and net.lock is not None
     env = StyleTransfer(make_env("Walker2d-v5", pixels=SIZE, **kwargs), weights=path)
     obs, _ = env.reset(seed=0)
     obs, *_ = env.step(env.action_space.sample())
     assert obs.shape == (SIZE, SIZE, 3) and obs.dtype == np.uint8
     env.close()
+
+
+def _still_renderer(env_id: str, qpos: np.ndarray) -> tuple[PoseNet, torch.Tensor]:
+    """A renderer of ``env_id``'s camera and floor whose geometry head is a constant (the
+    camera where the look's model puts it for ``qpos``): its floor is the analytic checker."""
+    cam = look_camera(env_id, qpos, 64)
+    ren = PoseNet(PoseConfig(n_geoms=cam.ends.shape[1])).renderer.eval()
+    ren.set_camera(torch.from_numpy(cam.axes), cam.cam_y, cam.focal, cam.extent, cam.period)
+    with torch.no_grad():
+        ren.kp[-1].weight.zero_()
+        ren.kp[-1].bias.zero_()
+        ren.kp_mean.copy_(
+            torch.cat(
+                [
+                    torch.tensor([cam.cam_x[0], cam.cam_z[0]]),
+                    torch.from_numpy(cam.ends[0]).flatten(),
+                ]
+            )
+        )
+    return ren, torch.from_numpy(pose_vector(qpos))
+
+
+def test_the_floor_lock_finds_the_x_its_floor_shows():
+    """Within half a checker period of the guess the lock finds the root's x that drew the
+    frame; a guess off the floor stands."""
+    qpos = np.zeros((1, 9))
+    ren, pose = _still_renderer("StyleWrap/HalfCheetahRestyled-v5", qpos)
+    period = float(ren.period)
+    assert period == pytest.approx(80 / 150)
+    true_x = torch.tensor([3.21, -7.5, 12.0])
+    poses = pose.expand(3, -1)
+    with torch.no_grad():
+        frames = ren(poses, true_x)
+    guess = true_x + torch.tensor([0.2, -0.15, 0.0])
+    got = floor_lock(ren, poses, frames, guess)
+    torch.testing.assert_close(got, true_x, atol=0.01, rtol=0)
+    far = torch.tensor([55.0, 55.0, 55.0])
+    torch.testing.assert_close(floor_lock(ren, poses, frames, far), far)
+    # Past half a period the guess's own period wins: the floor alone cannot tell them apart.
+    alias = floor_lock(ren, poses[:1], frames[:1], true_x[:1] + 0.9 * period)
+    assert abs(float(alias[0]) - (3.21 + period)) < 0.01

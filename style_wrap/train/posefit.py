@@ -48,6 +48,7 @@ from style_wrap.train.data import FrameData, load_frames
 __all__ = ["LookCamera", "PoseFitConfig", "fit_pose", "look_camera", "pose_vector"]
 
 CHECKPOINT = "checkpoint.pt"
+PHASES = ("encoder", "renderer", "lock")
 TRANSLATOR = "translator.safetensors"
 
 
@@ -61,8 +62,17 @@ class PoseFitConfig:
     target_env: str = setting(
         "StyleWrap/HalfCheetah-v5", "The target look's env (its model draws the supervision)."
     )
+    source_env: str = setting(
+        "StyleWrap/HalfCheetahRestyled-v5",
+        "The source look's env (its model supervises the floor lock's renderer).",
+    )
     encoder_steps: int = setting(20000, "Adam steps of the encoder (0: keep --init's).")
     renderer_steps: int = setting(6000, "Adam steps of the renderer (0: keep --init's).")
+    lock_steps: int = setting(
+        3000,
+        "Adam steps of the floor lock, a renderer of the source look whose floor pins the "
+        "root's x to what each frame shows (0: keep --init's lock, or none).",
+    )
     encoder_batch: int = setting(64, "Frame pairs per encoder step.")
     renderer_batch: int = setting(16, "Frames per renderer step.")
     encoder_lr: float = setting(1e-3, "The encoder's peak learning rate (one cycle).")
@@ -111,6 +121,7 @@ class PoseFitConfig:
                 self,
                 "encoder_steps",
                 "renderer_steps",
+                "lock_steps",
                 "encoder_lr",
                 "renderer_lr",
                 "body_weight",
@@ -319,7 +330,7 @@ def _encoder_pairs(steps: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
 class _Fit:
     """The state of one fit-pose run: both networks, the phase, its optimizer and step."""
 
-    def __init__(self, config: PoseFitConfig, out: Path, n_geoms: int, size: int):
+    def __init__(self, config: PoseFitConfig, out: Path, n_geoms: int, size: int, lock_geoms: int):
         self.config, self.out = config, out
         self.device = resolve_device(config.device)
         self.net_config = PoseConfig(
@@ -328,6 +339,7 @@ class _Fit:
             renderer_width=config.renderer_width,
             harmonics=config.harmonics,
             size=size,
+            lock_geoms=lock_geoms,
         )
         torch.manual_seed(config.seed)
         self.net: PoseNet = self.net_config.build().to(self.device)
@@ -335,10 +347,15 @@ class _Fit:
         self.optimizer: torch.optim.Optimizer | None = None
         self.generator = torch.Generator().manual_seed(config.seed)
 
+    def module(self, phase: str) -> torch.nn.Module:
+        net = self.net
+        module = {"encoder": net.encoder, "renderer": net.renderer, "lock": net.lock}[phase]
+        assert module is not None
+        return module
+
     def start_phase(self, phase: str) -> None:
-        module = self.net.encoder if phase == "encoder" else self.net.renderer
         self.phase, self.step = phase, 0
-        self.optimizer = torch.optim.Adam(module.parameters(), lr=0.0)
+        self.optimizer = torch.optim.Adam(self.module(phase).parameters(), lr=0.0)
 
     def save(self) -> None:
         state = {
@@ -360,7 +377,7 @@ class _Fit:
             if not isinstance(state, dict) or state.get("format") != "style_wrap.fit_pose":
                 raise ValueError("not a checkpoint of `style-wrap fit-pose`")
             self.net.load_state_dict(state["net"])
-            if state["phase"] in ("encoder", "renderer"):
+            if state["phase"] in PHASES:
                 self.start_phase(state["phase"])
             self.phase, self.step = state["phase"], int(state["step"])
             if self.optimizer is not None and state["optimizer"] is not None:
@@ -430,7 +447,6 @@ def fit_pose(config: PoseFitConfig, out: str | Path, progress: bool = True) -> P
                 f"fit-pose init {config.init!r} draws {init.config.n_geoms} capsules; the target "
                 f"env {config.target_env!r} has {camera.ends.shape[1]}"
             )
-    run = _Fit(config, out, camera.ends.shape[1], size)
     if init is not None and (
         init.config.encoder_width,
         init.config.renderer_width,
@@ -440,6 +456,19 @@ def fit_pose(config: PoseFitConfig, out: str | Path, progress: bool = True) -> P
             f"fit-pose init {config.init!r} is {init.config}; expected the widths and harmonics "
             "given (encoder_width, renderer_width, harmonics)"
         )
+    source_camera, lock_geoms = None, 0
+    if config.lock_steps:
+        source_camera = look_camera(config.source_env, source.qpos, size)
+        lock_geoms = source_camera.ends.shape[1]
+        kept = 0 if init is None else init.config.lock_geoms
+        if kept and kept != lock_geoms:
+            raise ConfigError(
+                f"fit-pose init {config.init!r} locks with {kept} capsules; the source env "
+                f"{config.source_env!r} has {lock_geoms}"
+            )
+    elif init is not None:
+        lock_geoms = init.config.lock_geoms
+    run = _Fit(config, out, camera.ends.shape[1], size, lock_geoms)
     out.mkdir(parents=True, exist_ok=True)
     for stale in out.glob(f".{CHECKPOINT}.*"):  # a write that a kill interrupted
         stale.unlink()
@@ -447,17 +476,33 @@ def fit_pose(config: PoseFitConfig, out: str | Path, progress: bool = True) -> P
         run.restore(out / CHECKPOINT)
     else:
         atomic_write_bytes(out / "config.json", json.dumps(config.to_dict(), indent=1).encode())
-        if init is not None:
-            run.net.load_state_dict(init.state_dict())
-        _normalise(run.net, source, target, camera, fitted_encoder=init is not None)
-        run.start_phase("encoder")
-    if run.phase == "encoder":
-        _fit_encoder(run, source, progress)
-        run.start_phase("renderer")
-        run.save()
-    if run.phase == "renderer":
-        _fit_renderer(run, target, camera, progress)
-        run.phase = "done"
+        warm = init is not None
+        if warm:  # a warm start keeps its statistics, so its heads keep their meaning
+            missing, _ = run.net.load_state_dict(init.state_dict(), strict=False)
+            assert all(k.startswith("lock.") for k in missing), missing
+        else:
+            _normalise_encoder(run.net.encoder, source)
+        _set_look(run.net.renderer, target, camera, fresh=not warm)
+        if source_camera is not None:
+            _set_look(run.net.lock, source, source_camera, fresh=not (warm and init.lock))
+        first = [p for p in PHASES if _steps(config, p)]
+        if first:
+            run.start_phase(first[0])
+        else:
+            run.phase = "done"
+    phases = PHASES
+    while run.phase in phases:
+        if run.phase == "encoder":
+            _fit_encoder(run, source, progress)
+        elif run.phase == "renderer":
+            _fit_renderer(run, target, camera, progress)
+        elif source_camera is not None:
+            _fit_renderer(run, source, source_camera, progress)
+        later = [p for p in phases[phases.index(run.phase) + 1 :] if _steps(config, p)]
+        if later:
+            run.start_phase(later[0])
+        else:
+            run.phase = "done"
         run.save()
     extra = {
         "env_from": str(source.manifest.get("env_id", "")),
@@ -473,7 +518,7 @@ def fit_pose(config: PoseFitConfig, out: str | Path, progress: bool = True) -> P
         size,
         source.name,
         target.name,
-        config.encoder_steps + config.renderer_steps,
+        config.encoder_steps + config.renderer_steps + config.lock_steps,
         extra,
     )
     path = out / TRANSLATOR
@@ -482,23 +527,33 @@ def fit_pose(config: PoseFitConfig, out: str | Path, progress: bool = True) -> P
     return path
 
 
+def _steps(config: PoseFitConfig, phase: str) -> int:
+    return {
+        "encoder": config.encoder_steps,
+        "renderer": config.renderer_steps,
+        "lock": config.lock_steps,
+    }[phase]
+
+
 @torch.no_grad()
-def _normalise(
-    net: PoseNet, source: FrameData, target: FrameData, camera: LookCamera, fitted_encoder: bool
-) -> None:
-    """Standardise the networks' targets on the data, and set the target look's camera."""
-    ren = net.renderer
-    ren.set_camera(
-        torch.from_numpy(camera.axes), camera.cam_y, camera.focal, camera.extent, camera.period
-    )
-    if fitted_encoder:  # a warm start keeps its statistics, so its heads keep their meaning
-        return
-    enc = net.encoder
+def _normalise_encoder(enc: torch.nn.Module, source: FrameData) -> None:
+    """Standardise the encoder's targets (pose and step) on the source look's data."""
     before, after = _encoder_pairs(source.steps)
     y = _encoder_targets(source.qpos, before, after)
     enc.mean.copy_(y.mean(0))
     enc.std.copy_(y.std(0).clamp_min(1e-3))
-    pose = torch.from_numpy(pose_vector(target.qpos))
+
+
+@torch.no_grad()
+def _set_look(ren: Any, data: FrameData, camera: LookCamera, fresh: bool) -> None:
+    """Give a renderer its look's camera and floor and, when ``fresh``, standardise its pose
+    input and geometry targets on that look's data."""
+    ren.set_camera(
+        torch.from_numpy(camera.axes), camera.cam_y, camera.focal, camera.extent, camera.period
+    )
+    if not fresh:
+        return
+    pose = torch.from_numpy(pose_vector(data.qpos))
     geometry = _geometry_targets(camera)
     ren.mean.copy_(pose.mean(0))
     ren.std.copy_(pose.std(0).clamp_min(1e-3))
@@ -581,23 +636,26 @@ def _fit_encoder(run: _Fit, source: FrameData, progress: bool) -> None:
     enc.eval()
 
 
-def _fit_renderer(run: _Fit, target: FrameData, camera: LookCamera, progress: bool) -> None:
-    config, ren, dev = run.config, run.net.renderer, run.device
-    pose = torch.from_numpy(pose_vector(target.qpos)).to(dev)
+def _fit_renderer(run: _Fit, data: FrameData, camera: LookCamera, progress: bool) -> None:
+    """The phase's renderer (the target look's, or the lock's of the source look) on its look's
+    frames: the painter from the true geometry, the pose's geometry from the look's model."""
+    config, ren, dev = run.config, run.module(run.phase), run.device
+    steps = _steps(config, run.phase)
+    pose = torch.from_numpy(pose_vector(data.qpos)).to(dev)
     geometry = _geometry_targets(camera).to(dev)
     ends = torch.from_numpy(camera.ends).to(dev)
     cam_x, cam_z = torch.from_numpy(camera.cam_x).to(dev), torch.from_numpy(camera.cam_z).to(dev)
-    root = torch.from_numpy(target.qpos[:, 0].astype(np.float32)).to(dev)
+    root = torch.from_numpy(data.qpos[:, 0].astype(np.float32)).to(dev)
     train_i, held_i = _split(len(pose), config.held_out_every)
     held_i = held_i[:200]
     ren.train()
     t0 = time.time()
-    with _bar(config.renderer_steps, run.step, "fit-pose renderer", progress) as bar:
-        while run.step < config.renderer_steps:
+    with _bar(steps, run.step, f"fit-pose {run.phase}", progress) as bar:
+        while run.step < steps:
             for group in run.optimizer.param_groups:
-                group["lr"] = _one_cycle(run.step, config.renderer_steps, config.renderer_lr)
+                group["lr"] = _one_cycle(run.step, steps, config.renderer_lr)
             i = run.batch(config.renderer_batch, train_i).to(dev)
-            x = _to_model(target.frames[i.cpu().numpy()], dev)
+            x = _to_model(data.frames[i.cpu().numpy()], dev)
             # The painter learns from the true geometry, the pose's geometry from the model's.
             drawn = ren.draw(ends[i], root[i], cam_x[i], cam_z[i])
             near = segment_maps(ren.project(ends[i], cam_x[i], cam_z[i]), ren.size, 2.5)
@@ -610,11 +668,11 @@ def _fit_renderer(run: _Fit, target: FrameData, camera: LookCamera, progress: bo
             run.optimizer.step()
             run.step += 1
             bar.update(1)
-            if run.step % config.checkpoint_every == 0 or run.step == config.renderer_steps:
+            if run.step % config.checkpoint_every == 0 or run.step == steps:
                 _log(
                     run.out,
                     {
-                        **_renderer_scores(run, target, camera, held_i),
+                        **_renderer_scores(run, data, camera, held_i),
                         "loss": loss.item(),
                         "seconds": round(time.time() - t0, 1),
                     },
@@ -627,8 +685,9 @@ def _fit_renderer(run: _Fit, target: FrameData, camera: LookCamera, progress: bo
 def _renderer_scores(
     run: _Fit, target: FrameData, camera: LookCamera, held_i: torch.Tensor
 ) -> dict[str, Any]:
-    """The renderer on held-out frames from their true poses: whole-frame and body PSNR."""
-    ren, dev = run.net.renderer, run.device
+    """The phase's renderer on held-out frames from their true poses: whole-frame and body
+    PSNR."""
+    ren, dev = run.module(run.phase), run.device
     j = held_i.to(dev)
     ren.eval()
     pose = torch.from_numpy(pose_vector(target.qpos[held_i.numpy()])).to(dev)
@@ -644,7 +703,7 @@ def _renderer_scores(
     body = float((((y - x) ** 2) * mask).sum() / (mask.sum() * 3).clamp_min(1) / 4)
     ren.train()
     return {
-        "phase": "renderer",
+        "phase": run.phase,
         "step": run.step,
         "held_out_psnr_db": -10 * math.log10(max(mse, 1e-10)),
         "held_out_body_psnr_db": -10 * math.log10(max(body, 1e-10)),
