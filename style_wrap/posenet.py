@@ -396,15 +396,18 @@ def floor_lock(
         torch.Size([2])
     """
     out = guess.clone().float()
-    ends, cam_x, cam_z = source.geometry(pose.float())
+    dtype = source.sky.dtype  # the translator's compute dtype (float32 unless asked)
+    ends, cam_x, cam_z = source.geometry(pose.to(dtype))
     paint = source.body_paint(ends, cam_x, cam_z)
     on_floor = guess.abs() < float(source.extent) - 2.0
     for i in torch.nonzero(on_floor).flatten().tolist():
         best = float(guess[i])
         for n_search, (half, n) in enumerate(LOCK_SEARCH):
             cands = torch.linspace(best - half, best + half, n, device=x.device)
-            frames = source.compose(paint[i : i + 1], cands, cam_x[i].expand(n), cam_z[i].expand(n))
-            err = (frames - x[i : i + 1].float()).abs().mean((1, 2, 3))
+            frames = source.compose(
+                paint[i : i + 1], cands.to(dtype), cam_x[i].expand(n), cam_z[i].expand(n)
+            )
+            err = (frames.float() - x[i : i + 1].float()).abs().mean((1, 2, 3))
             if n_search == 0 and float(err.max() - err.min()) < 1e-3:
                 break  # too little floor to tell
             best = float(cands[int(err.argmin())])

@@ -69,9 +69,10 @@ class PoseFitConfig:
     encoder_steps: int = setting(20000, "Adam steps of the encoder (0: keep --init's).")
     renderer_steps: int = setting(6000, "Adam steps of the renderer (0: keep --init's).")
     lock_steps: int = setting(
-        3000,
+        0,
         "Adam steps of the floor lock, a renderer of the source look whose floor pins the "
-        "root's x to what each frame shows (0: keep --init's lock, or none).",
+        "root's x to what each frame shows (0: keep --init's lock, or none; experimental: "
+        "docs/training.md has its zoo numbers).",
     )
     encoder_batch: int = setting(64, "Frame pairs per encoder step.")
     renderer_batch: int = setting(16, "Frames per renderer step.")
@@ -447,15 +448,12 @@ def fit_pose(config: PoseFitConfig, out: str | Path, progress: bool = True) -> P
                 f"fit-pose init {config.init!r} draws {init.config.n_geoms} capsules; the target "
                 f"env {config.target_env!r} has {camera.ends.shape[1]}"
             )
-    if init is not None and (
-        init.config.encoder_width,
-        init.config.renderer_width,
-        init.config.harmonics,
-    ) != (config.encoder_width, config.renderer_width, config.harmonics):
-        raise ConfigError(
-            f"fit-pose init {config.init!r} is {init.config}; expected the widths and harmonics "
-            "given (encoder_width, renderer_width, harmonics)"
-        )
+        widths = (init.config.encoder_width, init.config.renderer_width, init.config.harmonics)
+        if widths != (config.encoder_width, config.renderer_width, config.harmonics):
+            raise ConfigError(
+                f"fit-pose init {config.init!r} is {init.config}; expected the widths and "
+                "harmonics given (encoder_width, renderer_width, harmonics)"
+            )
     source_camera, lock_geoms = None, 0
     if config.lock_steps:
         source_camera = look_camera(config.source_env, source.qpos, size)
@@ -490,15 +488,14 @@ def fit_pose(config: PoseFitConfig, out: str | Path, progress: bool = True) -> P
             run.start_phase(first[0])
         else:
             run.phase = "done"
-    phases = PHASES
-    while run.phase in phases:
+    while run.phase in PHASES:
         if run.phase == "encoder":
             _fit_encoder(run, source, progress)
         elif run.phase == "renderer":
             _fit_renderer(run, target, camera, progress)
         elif source_camera is not None:
             _fit_renderer(run, source, source_camera, progress)
-        later = [p for p in phases[phases.index(run.phase) + 1 :] if _steps(config, p)]
+        later = [p for p in PHASES[PHASES.index(run.phase) + 1 :] if _steps(config, p)]
         if later:
             run.start_phase(later[0])
         else:
