@@ -158,6 +158,18 @@ def consecutive(steps: np.ndarray) -> np.ndarray:
     return i[steps[1:] == steps[:-1] + 1]
 
 
+def folder_renderer(folder: Path) -> nn.Module:
+    """A research folder's renderer: drawn through the camera (pc1 on) or per row (pt2, pt3)."""
+    rs = load_file(str(folder / "renderer.safetensors"))
+    if "kind_camera" in rs:  # drawn through the camera (pose_camera.py)
+        from pose_camera import load_renderer
+
+        return load_renderer(rs)
+    ren = Renderer(rs["slopes"], float(rs["period"]), int(rs["n_geoms"]), int(rs["width"]))
+    ren.load_state_dict(rs)
+    return ren
+
+
 class PoseTranslator:
     """Restyled frames in, standard frames out, one episode at a time."""
 
@@ -176,23 +188,11 @@ class PoseTranslator:
 
             net, _ = load_generator(d)
             self.enc, self.ren = net.encoder, net.renderer
-            rs = None
         else:
             self.enc = Encoder()
             self.enc.load_state_dict(load_file(str(d / "encoder.safetensors")))
         if renderer or d.suffix != ".safetensors":
-            rs = load_file(str(Path(renderer or folder) / "renderer.safetensors"))
-        if rs is None:
-            pass
-        elif "kind_camera" in rs:  # drawn through the camera (pose_camera.py)
-            from pose_camera import load_renderer
-
-            self.ren = load_renderer(rs)
-        else:
-            self.ren = Renderer(
-                rs["slopes"], float(rs["period"]), int(rs["n_geoms"]), int(rs["width"])
-            )
-            self.ren.load_state_dict(rs)
+            self.ren = folder_renderer(Path(renderer or folder))
         self.enc.eval()
         self.ren.eval()
         self.true_position, self.oracle, self.sim = true_position, oracle, sim
