@@ -181,6 +181,14 @@ def test_a_run_folder_of_other_settings_is_not_overwritten(looks, tmp_path, caps
     err = capsys.readouterr().err
     assert "encoder_steps = 20 there, 30 now" in err
     assert (run / "translator.safetensors").read_bytes() == before
+    # A run of an older fit-pose, whose config.json lacks a setting added since, resumes when
+    # that setting is left at its default, and not when it is given otherwise.
+    saved = json.loads((run / "config.json").read_text())
+    del saved["source_env"]
+    (run / "config.json").write_text(json.dumps(saved))
+    assert cli(_cli_args(a, b, run, 20)) == 0
+    assert cli([*_cli_args(a, b, run, 20), "--source-env", "Walker2d-v5"]) == 2
+    assert "source_env = 'StyleWrap/HalfCheetahRestyled-v5' there" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(

@@ -417,6 +417,9 @@ def _check_run_folder(config: PoseFitConfig, out: Path) -> bool:
     except (OSError, json.JSONDecodeError) as err:
         raise CheckpointError(f"{saved}: unreadable ({err}); expected fit-pose's config") from None
     now = config.to_dict()
+    # A setting newer than the run's config.json counts as its default there.
+    defaults = PoseFitConfig(source=config.source, target=config.target).to_dict()
+    before = {**{k: v for k, v in defaults.items() if k not in before}, **before}
     differ = [k for k in now if k != "device" and before.get(k) != now[k]]
     if differ:
         shown = ", ".join(f"{k} = {before.get(k)!r} there, {now[k]!r} now" for k in differ[:4])
