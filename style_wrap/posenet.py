@@ -269,18 +269,21 @@ class CameraRenderer(nn.Module):
     def background(
         self, root_x: torch.Tensor, cam_x: torch.Tensor, cam_z: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """The floor for cameras at ``(root_x + cam_x, cam_y, cam_z)``, ``(N, 3, H, W)``, and
-        how much of each pixel it covers, ``(N, 1, H, W)``."""
+        """The floor's checker for cameras at ``(root_x + cam_x, cam_y, cam_z)`` (in ``[-1,
+        1]``, before the floor's colours) and how much of each pixel the floor covers, each
+        ``(N, 1, H, W)``; one camera (``cam_x``, ``cam_z`` of length 1) serves many roots."""
         d = self.rays
         down = (-d[2]).clamp_min(1e-4)
         ground = (d[2] < 0).to(d.dtype)
         t = cam_z.view(-1, 1, 1) / down
-        x = (root_x + cam_x).view(-1, 1, 1) + t * d[0]
+        along = t * d[0]  # each pixel's ground point's x from the camera's
+        x = (root_x + cam_x).view(-1, 1, 1) + along
         y = self.cam_y + t * d[1]
-        # A pixel's footprint on the ground, from finite differences over the image.
+        # A pixel's footprint on the ground, from finite differences over the image (the same
+        # for every root_x: many roots seen by one camera share them).
         pad = nn.functional.pad
-        dxu = pad(x.diff(dim=2), (0, 1), mode="replicate")
-        dxv = pad(x.diff(dim=1), (0, 0, 0, 1), mode="replicate")
+        dxu = pad(along.diff(dim=2), (0, 1), mode="replicate")
+        dxv = pad(along.diff(dim=1), (0, 0, 0, 1), mode="replicate")
         dyv = pad(y.diff(dim=1), (0, 0, 0, 1), mode="replicate")
         scale = nn.functional.softplus(self.blur) / math.log(2) * 0.5
         sx = scale * (dxu**2 + dxv**2).sqrt()
@@ -294,7 +297,7 @@ class CameraRenderer(nn.Module):
             * torch.sigmoid((self.extent - y.abs()) / (sy + 1e-3))
             * ground
         ).unsqueeze(1)
-        return self.floor_base + self.floor_gain * checker.unsqueeze(1), on
+        return checker.unsqueeze(1), on
 
     def draw(
         self, ends: torch.Tensor, root_x: torch.Tensor, cam_x: torch.Tensor, cam_z: torch.Tensor
@@ -315,18 +318,41 @@ class CameraRenderer(nn.Module):
         )
         return self.paint(maps)
 
+    def layers(self, out: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """``body_paint``'s maps as the three layers a frame is, given the floor's checker
+        ``c`` and cover ``on`` (:meth:`background`): ``frame = clamp(p + on * (q + u * c))``.
+
+        ``p`` is the body over the sky; ``q`` the plain floor under the body's shadow and
+        reflection, less the sky; ``u`` how much of the checker shows through them.
+        """
+        shadow = 1 - torch.sigmoid(out[:, 8:9] - 4)
+        reflection = torch.sigmoid(out[:, 7:8] - 2)
+        cover = torch.sigmoid(out[:, 3:4])
+        open_ = 1 - cover
+        p = cover * torch.tanh(out[:, :3]) + open_ * self.sky
+        mirrored = reflection * torch.tanh(out[:, 4:7])
+        q = open_ * (mirrored + (1 - reflection) * shadow * self.floor_base - self.sky)
+        u = open_ * (1 - reflection) * shadow * self.floor_gain
+        return p, q, u
+
     def compose(
         self, out: torch.Tensor, root_x: torch.Tensor, cam_x: torch.Tensor, cam_z: torch.Tensor
     ) -> torch.Tensor:
-        """The frame of ``body_paint``'s maps over the floor seen from a root at ``root_x`` (one
-        body's maps may serve many ``root_x``: ``out`` broadcasts over the batch)."""
-        floor, on = self.background(root_x, cam_x, cam_z)
-        floor = floor * (1 - torch.sigmoid(out[:, 8:9] - 4))  # the shadow
-        reflection = torch.sigmoid(out[:, 7:8] - 2)
-        floor = reflection * torch.tanh(out[:, 4:7]) + (1 - reflection) * floor
-        scene = on * floor + (1 - on) * self.sky
-        cover = torch.sigmoid(out[:, 3:4])
-        return (cover * torch.tanh(out[:, :3]) + (1 - cover) * scene).clamp(-1, 1)
+        """The frame of ``body_paint``'s maps over the floor seen from a root at ``root_x``."""
+        return self.over(self.layers(out), root_x, cam_x, cam_z)
+
+    def over(
+        self,
+        layers: tuple[torch.Tensor, torch.Tensor, torch.Tensor],
+        root_x: torch.Tensor,
+        cam_x: torch.Tensor,
+        cam_z: torch.Tensor,
+    ) -> torch.Tensor:
+        """The frame of :meth:`layers` over the floor seen from a root at ``root_x`` (one body
+        and camera may serve many ``root_x``: the layers and camera broadcast)."""
+        p, q, u = layers
+        checker, on = self.background(root_x, cam_x, cam_z)
+        return (p + on * (q + u * checker)).clamp(-1, 1)
 
     def forward(self, pose: torch.Tensor, root_x: torch.Tensor) -> torch.Tensor:
         ends, cam_x, cam_z = self.geometry(pose)
@@ -375,6 +401,9 @@ class PoseNet(nn.Module):
 
 #: The floor lock's search: half-widths (m) and candidates, coarse then fine.
 LOCK_SEARCH = ((0.26, 27), (0.025, 11))
+#: How far past the floor's edge (m) the lock still searches: the floor's far wedge stays in view
+#: for about 10 m, and a frame that shows none gives a flat match and keeps its guess.
+LOCK_REACH = 10.0
 
 
 @torch.no_grad()
@@ -386,8 +415,9 @@ def floor_lock(
 
     A checker floor tells the root's x modulo its period; the guess (the encoder's summed steps)
     picks the period, so the search spans half of one (the restyled cheetah's is 0.533 m). The x
-    so found carries no drift while the floor shows. A row whose guess lies off the floor, or
-    whose frame shows too little floor to tell (a flat match), keeps its guess.
+    so found carries no drift while the floor shows, its far wedge past the edge included (up
+    to :data:`LOCK_REACH`). A row whose guess lies farther off the floor, or whose frame shows
+    too little floor to tell (a flat match), keeps its guess.
 
     Example:
         >>> ren = CameraRenderer(1, width=4, size=16)
@@ -398,15 +428,15 @@ def floor_lock(
     out = guess.clone().float()
     dtype = source.sky.dtype  # the translator's compute dtype (float32 unless asked)
     ends, cam_x, cam_z = source.geometry(pose.to(dtype))
-    paint = source.body_paint(ends, cam_x, cam_z)
-    on_floor = guess.abs() < float(source.extent) - 2.0
+    p, q, u = source.layers(source.body_paint(ends, cam_x, cam_z))
+    on_floor = guess.abs() < float(source.extent) + LOCK_REACH
     for i in torch.nonzero(on_floor).flatten().tolist():
         best = float(guess[i])
         for n_search, (half, n) in enumerate(LOCK_SEARCH):
             cands = torch.linspace(best - half, best + half, n, device=x.device)
-            frames = source.compose(
-                paint[i : i + 1], cands.to(dtype), cam_x[i].expand(n), cam_z[i].expand(n)
-            )
+            # One body and camera for every candidate: only the checker and its cover vary.
+            row = (p[i : i + 1], q[i : i + 1], u[i : i + 1])
+            frames = source.over(row, cands.to(dtype), cam_x[i : i + 1], cam_z[i : i + 1])
             err = (frames.float() - x[i : i + 1].float()).abs().mean((1, 2, 3))
             if n_search == 0 and float(err.max() - err.min()) < 1e-3:
                 break  # too little floor to tell

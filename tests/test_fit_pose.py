@@ -281,7 +281,7 @@ def _still_renderer(env_id: str, qpos: np.ndarray) -> tuple[PoseNet, torch.Tenso
 
 def test_the_floor_lock_finds_the_x_its_floor_shows():
     """Within half a checker period of the guess the lock finds the root's x that drew the
-    frame; a guess off the floor stands."""
+    frame, also past the floor's edge while some of it shows; a guess off the floor stands."""
     qpos = np.zeros((1, 9))
     ren, pose = _still_renderer("StyleWrap/HalfCheetahRestyled-v5", qpos)
     period = float(ren.period)
@@ -295,6 +295,12 @@ def test_the_floor_lock_finds_the_x_its_floor_shows():
     torch.testing.assert_close(got, true_x, atol=0.01, rtol=0)
     far = torch.tensor([55.0, 55.0, 55.0])
     torch.testing.assert_close(floor_lock(ren, poses, frames, far), far)
+    # Past the floor's edge its far wedge still tells the x, until none of it shows.
+    edge = float(ren.extent) + torch.tensor([0.5, 1.5])
+    with torch.no_grad():
+        beyond = ren(poses[:2], edge)
+    got = floor_lock(ren, poses[:2], beyond, edge + torch.tensor([0.15, -0.2]))
+    torch.testing.assert_close(got, edge, atol=0.01, rtol=0)
     # Past half a period the guess's own period wins: the floor alone cannot tell them apart.
     alias = floor_lock(ren, poses[:1], frames[:1], true_x[:1] + 0.9 * period)
     assert abs(float(alias[0]) - (3.21 + period)) < 0.01
