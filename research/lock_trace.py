@@ -3,14 +3,15 @@ the encoder's guess (last x plus its step), the lock's x, and the reward, throug
 StyleTransfer on the restyled env.
 
     python research/lock_trace.py WEIGHTS --policy NAME --seeds 700 701 ... --out F.npz
-        [--max-correction M]
+        [--search HALF N FINE_HALF FINE_N] [--max-correction M] [--frames]
 
 WEIGHTS: a pose translator file with a lock (``research/pose_translator.py add-lock``).
-``--search`` narrows (or widens) the lock's search window; ``--max-correction`` bounds the lock's move from the guess per frame (m; 0: no bound), for the
-bounded-lock lever. Prints each episode's return, the largest |lock - guess| and how often the
-lock moved more than 5 cm, and writes the traces (``x``, ``guess``, ``lock``, ``reward`` per
-seed; with ``--frames`` the translated
-frames and the true standard ones, ``seen`` and ``truth``) to ``--out``.
+``--search`` sets the lock's search window instead of ``posenet.LOCK_SEARCH``;
+``--max-correction`` bounds the lock's move from the guess per frame (m; 0: no bound). Prints
+each episode's return, the largest |lock - guess|, how often the lock moved more than 5 cm and
+the largest |lock - x|, and writes the traces (``x``, ``guess``, ``lock``, ``reward`` per seed;
+with ``--frames`` also the translated frames and the true standard ones, ``seen`` and
+``truth``) to ``--out``.
 """
 
 from __future__ import annotations
