@@ -432,10 +432,10 @@ def floor_lock(
     on_floor = guess.abs() < float(source.extent) + LOCK_REACH
     for i in torch.nonzero(on_floor).flatten().tolist():
         best = float(guess[i])
+        # One body and camera for every candidate: only the checker and its cover vary.
+        row = (p[i : i + 1], q[i : i + 1], u[i : i + 1])
         for n_search, (half, n) in enumerate(LOCK_SEARCH):
             cands = torch.linspace(best - half, best + half, n, device=x.device)
-            # One body and camera for every candidate: only the checker and its cover vary.
-            row = (p[i : i + 1], q[i : i + 1], u[i : i + 1])
             frames = source.over(row, cands.to(dtype), cam_x[i : i + 1], cam_z[i : i + 1])
             err = (frames.float() - x[i : i + 1].float()).abs().mean((1, 2, 3))
             if n_search == 0 and float(err.max() - err.min()) < 1e-3:
