@@ -7,7 +7,8 @@ StyleTransfer on the restyled env.
 
 WEIGHTS: a pose translator file with a lock (``research/pose_translator.py add-lock``).
 ``--search`` sets the lock's search window instead of ``posenet.LOCK_SEARCH``;
-``--max-correction`` bounds the lock's move from the guess per frame (m; 0: no bound). Prints
+``--max-correction`` bounds the lock's move from the guess per frame (m; 0: no bound);
+``--edge-only M`` locks only from M m before the floor's edge on. Prints
 each episode's return, the largest |lock - guess|, how often the lock moved more than 5 cm and
 the largest |lock - x|, and writes the traces (``x``, ``guess``, ``lock``, ``reward`` per seed;
 with ``--frames`` also the translated frames and the true standard ones, ``seen`` and
@@ -44,6 +45,13 @@ def main() -> None:
         metavar=("HALF", "N", "FINE_HALF", "FINE_N"),
         help="the lock's search instead of posenet.LOCK_SEARCH (m, candidates; coarse, fine)",
     )
+    p.add_argument(
+        "--edge-only",
+        type=float,
+        default=0.0,
+        metavar="M",
+        help="lock only within M metres before the floor's edge and past it (0: everywhere)",
+    )
     p.add_argument("--out", default="")
     p.add_argument(
         "--frames", action="store_true", help="also keep each translated frame and the truth"
@@ -57,7 +65,10 @@ def main() -> None:
     plain = posenet.floor_lock
 
     def recorded(source, pose, x, guess):
-        got = plain(source, pose, x, guess)
+        if args.edge_only > 0 and float(guess.abs().max()) < float(source.extent) - args.edge_only:
+            got = guess.float().clone()
+        else:
+            got = plain(source, pose, x, guess)
         if args.max_correction > 0:
             m = args.max_correction
             got = guess.float() + (got - guess.float()).clamp(-m, m)
