@@ -8,11 +8,11 @@ StyleTransfer on the restyled env.
 WEIGHTS: a pose translator file with a lock (``research/pose_translator.py add-lock``).
 ``--search`` sets the lock's search window instead of ``posenet.LOCK_SEARCH``;
 ``--max-correction`` bounds the lock's move from the guess per frame (m; 0: no bound);
-``--edge-only M`` locks only from M m before the floor's edge on. Prints
-each episode's return, the largest |lock - guess|, how often the lock moved more than 5 cm and
-the largest |lock - x|, and writes the traces (``x``, ``guess``, ``lock``, ``reward`` per seed;
-with ``--frames`` also the translated frames and the true standard ones, ``seen`` and
-``truth``) to ``--out``.
+``--edge-only M`` locks only from M m before the floor's edge on. Prints each episode's
+return, the largest |lock - guess|, how often the lock moved more than 5 cm, the largest
+|lock - x| and the slip steps (its error jumping by over 0.15 m on the floor), and writes the
+traces (``x``, ``guess``, ``lock``, ``reward`` per seed; with ``--frames`` also the translated
+frames and the true standard ones, ``seen`` and ``truth``) to ``--out``.
 """
 
 from __future__ import annotations
@@ -109,12 +109,16 @@ def main() -> None:
         x, guess, lock = np.array(xs), np.array(trace["guess"]), np.array(trace["lock"])
         moved = np.abs(lock - guess)
         err = np.abs(lock - x[: len(lock)])
+        # A slip: the lock's error jumping by more than 0.15 m in one step while on the floor.
+        on = np.abs(x[1 : len(lock)]) < 40
+        slips = int(((np.abs(np.diff(lock - x[: len(lock)])) > 0.15) & on).sum())
         print(
             seed,
             round(sum(rewards), 1),
             f"max |lock-guess| {moved.max():.3f}",
             f"moves > 5 cm {int((moved > 0.05).sum())}",
             f"max |lock - x| {err.max():.3f}",
+            f"slip steps {slips}",
             flush=True,
         )
         saved[f"x_{seed}"], saved[f"guess_{seed}"] = x, guess
