@@ -108,3 +108,58 @@ def test_a_pose_spec_must_match_its_network(tmp_path):
     spec = GeneratorSpec(PoseConfig(n_geoms=6, size=32), 32, 32)
     with pytest.raises(WeightsError, match="differs from spec"):
         save_generator(tmp_path / "x.safetensors", net, spec)
+
+
+def test_soft_lines_are_the_gaussian_of_each_pixels_distance_to_its_segment():
+    from style_wrap.posenet import segment_maps
+
+    rng = np.random.default_rng(3)
+    ends = rng.uniform(-8, 40, (2, 5, 2, 2))
+    ends[0, 0, 1] = ends[0, 0, 0]  # a segment of no length: a point
+    got = segment_maps(torch.tensor(ends, dtype=torch.float32), 32, sigma=1.5).numpy()
+    c = np.arange(32) + 0.5
+    px = np.stack(np.meshgrid(c, c, indexing="xy"), -1)  # (H, W, 2) of (x, y)
+    for n in range(2):
+        for g in range(5):
+            a, b = ends[n, g]
+            ab = b - a
+            t = np.clip(((px - a) @ ab) / max(ab @ ab, 1e-6), 0, 1)
+            d2 = (((px - a) - t[..., None] * ab) ** 2).sum(-1)
+            np.testing.assert_allclose(got[n, g], np.exp(-d2 / (2 * 1.5**2)), atol=2e-6)
+
+
+@pytest.mark.parametrize("root", [0.0, 37.5, 49.0])
+def test_the_floors_checker_is_the_filtered_square_waves_at_each_pixels_ground_point(root):
+    # Against the waves summed harmonic by harmonic in float64 at each ground point, however far
+    # down the track the root is (the package reduces the phase and drops nil harmonics).
+    from style_wrap.posenet import CameraRenderer
+
+    ren = CameraRenderer(1, width=4, size=32)
+    axes = torch.tensor([[1.0, 0, 0], [0, 0.34, -0.94], [0, 0.94, 0.34]])
+    ren.set_camera(axes, -3.0, 38.0, 40.0, 1.333)
+    with torch.no_grad():
+        ren.phase.copy_(torch.tensor([0.2, -0.1]))
+        ren.gains.copy_(torch.linspace(1.0, 0.4, 6))
+        ren.blur.fill_(0.3)
+    cam_x, cam_z = torch.tensor([0.4]), torch.tensor([0.7])
+    with torch.no_grad():
+        checker, on = ren.background(torch.tensor([root]), cam_x, cam_z)
+    d = ren.rays.double().numpy()
+    down = np.maximum(-d[2], 1e-4)
+    gx, gy = 0.7 * d[0] / down, 0.7 * d[1] / down
+    x, y = root + 0.4 + gx, -3.0 + gy
+    pad = lambda a, axis: np.concatenate([a, np.take(a, [-1], axis)], axis)  # noqa: E731
+    scale = np.log1p(np.exp(0.3)) / np.log(2) * 0.5
+    sx = scale * np.hypot(pad(np.diff(gx, axis=1), 1), pad(np.diff(gx, axis=0), 0))
+    sy = scale * np.abs(pad(np.diff(gy, axis=0), 0))
+    omega, gains = 2 * np.pi / 1.333, np.linspace(1.0, 0.4, 6)
+
+    def wave(v, s):
+        k = np.arange(1, 12, 2)[:, None, None]
+        terms = gains[:, None, None] * 4 / (np.pi * k) * np.sin(k * omega * v)
+        return (terms * np.exp(-0.5 * (k * omega * s) ** 2)).sum(0)
+
+    want = wave(x - 0.2, sx) * wave(y + 0.1, sy)
+    shown = on[0, 0].numpy() > 1e-3
+    assert shown.sum() > 30
+    np.testing.assert_allclose(checker[0, 0].numpy()[shown], want[shown], atol=2e-3)
