@@ -95,14 +95,24 @@ class FrameRenderer:
 
     def _segments(self, data: mujoco.MjData) -> tuple[np.ndarray, np.ndarray]:
         """Per pixel, the id of the geom drawn there and whether a geom is (MuJoCo segmentation)."""
-        self.render(data)  # opens the context if needed
-        assert self._renderer is not None
-        self._renderer.enable_segmentation_rendering()
-        try:
-            self._renderer.update_scene(data, self.camera)
-            ids, types = np.moveaxis(self._renderer.render(), -1, 0)
-        finally:
-            self._renderer.disable_segmentation_rendering()
+        for attempt in range(2):
+            self.render(data)  # opens the context if needed
+            assert self._renderer is not None
+            self._renderer.enable_segmentation_rendering()
+            try:
+                self._renderer.update_scene(data, self.camera)
+                ids, types = np.moveaxis(self._renderer.render(), -1, 0)
+                break
+            except IndexError:
+                # Software EGL, after many contexts in one process, has been seen to read back a
+                # colour frame from the segmentation pass (MuJoCo then indexes its id table with
+                # colours). A fresh context draws it right; a second failure is raised.
+                if attempt:
+                    raise
+                self.close()
+            finally:
+                if self._renderer is not None:
+                    self._renderer.disable_segmentation_rendering()
         geom = types == mujoco.mjtObj.mjOBJ_GEOM
         return np.where(geom, ids, 0), geom
 
