@@ -35,7 +35,7 @@ from safetensors.torch import load_file, save_file
 from style_wrap.posenet import painter, segment_maps
 from style_wrap.rl.expert import StateExpert
 from style_wrap.train.posefit import pose_vector
-from style_wrap.weights import load_generator, read_spec, save_generator
+from style_wrap.weights import load_generator, save_generator
 
 EXPERT = Path(__file__).resolve().parent / "zoo" / "expert3"
 
@@ -96,8 +96,7 @@ def main() -> None:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
 
-    net, _ = load_generator(args.weights)
-    spec = read_spec(Path(net_path(args.weights)))
+    net, spec = load_generator(args.weights)
     ren = net.renderer.requires_grad_(False)
     bank_file = out / "poses.npy"
     if not bank_file.is_file():
@@ -120,10 +119,7 @@ def main() -> None:
     def inputs(i: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         with torch.no_grad():
             ends, cam_x, cam_z = ren.geometry(pose[i])
-            flat = torch.stack([ends[..., 0], ends[..., 1], torch.zeros_like(ends[..., 2])], -1)
-            mirror = torch.stack([ends[..., 0], ends[..., 1], -ends[..., 2]], -1)
-            pts = ren.project(torch.cat([ends, mirror, flat], 1), cam_x, cam_z)
-            maps = segment_maps(pts, ren.size)
+            maps = ren.soft_lines(ends, cam_x, cam_z)
             near = segment_maps(ren.project(ends, cam_x, cam_z), ren.size, 2.5).amax(1, True)
         return maps, 1 + args.body_weight * near
 
@@ -174,12 +170,6 @@ def main() -> None:
         dtype=torch.float16,
     )
     print(f"wrote {out / 'translator.safetensors'}")
-
-
-def net_path(weights: str) -> str:
-    from style_wrap.hub import resolve_weights
-
-    return str(resolve_weights(weights))
 
 
 @torch.no_grad()

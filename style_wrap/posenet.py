@@ -334,12 +334,18 @@ class CameraRenderer(nn.Module):
     ) -> torch.Tensor:
         """The painter's nine maps for capsules ``ends``: the body's colour and cover, its
         reflection's colour and strength, its shadow (none depends on the root's x)."""
+        return self.paint(self.soft_lines(ends, cam_x, cam_z))
+
+    def soft_lines(
+        self, ends: torch.Tensor, cam_x: torch.Tensor, cam_z: torch.Tensor
+    ) -> torch.Tensor:
+        """The painter's input: soft lines of the capsules, their mirror in the ground and their
+        shadow on it, ``(N, 3G, H, W)``."""
         flat = torch.stack([ends[..., 0], ends[..., 1], torch.zeros_like(ends[..., 2])], -1)
         mirror = torch.stack([ends[..., 0], ends[..., 1], -ends[..., 2]], -1)
-        maps = segment_maps(
+        return segment_maps(
             self.project(torch.cat([ends, mirror, flat], 1), cam_x, cam_z), self.size
         )
-        return self.paint(maps)
 
     def layers(self, out: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """``body_paint``'s maps as the three layers a frame is, given the floor's checker
