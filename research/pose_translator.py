@@ -170,6 +170,10 @@ def folder_renderer(folder: Path) -> nn.Module:
     return ren
 
 
+# Columns of the encoder's pose (height, sin and cos of the pitch, six joints) by name.
+TRUE_PARTS = {"z": slice(0, 1), "pitch": slice(1, 3), "joints": slice(3, 9)}
+
+
 class PoseTranslator:
     """Restyled frames in, standard frames out, one episode at a time."""
 
@@ -181,6 +185,8 @@ class PoseTranslator:
         sim: bool = False,
         renderer: str = "",
         lock: str = "",
+        true: tuple[str, ...] = (),
+        joint_noise: float = 0.0,
     ):
         d = Path(folder)
         if d.suffix == ".safetensors":  # a translator file (style-wrap fit-pose, or exported)
@@ -196,6 +202,9 @@ class PoseTranslator:
         self.enc.eval()
         self.ren.eval()
         self.true_position, self.oracle, self.sim = true_position, oracle, sim
+        self.true = tuple(true)  # parts of the pose taken from the truth: z, pitch, joints
+        self.joint_noise = joint_noise  # Gaussian noise (rad) added to the joints drawn
+        self.joint_errors: list[float] = []  # the encoder's mean absolute joint error per frame
         self.lock = None
         if lock:  # a renderer of the SOURCE look (fit-pose with the source env as target)
             from style_wrap.weights import load_generator
@@ -205,6 +214,7 @@ class PoseTranslator:
 
     def reset(self):
         self.prev, self.root_x = None, 0.0
+        self.noise = torch.Generator().manual_seed(0)
 
     @torch.no_grad()
     def __call__(self, frame: np.ndarray, truth_x: float | None = None, qpos=None) -> np.ndarray:
@@ -220,6 +230,17 @@ class PoseTranslator:
                 floor_lock(self.lock, got[:, :9], x, torch.tensor([self.root_x]))[0]
             )
         self.prev = x
+        if qpos is not None:
+            truth = torch.from_numpy(pose9(qpos[None]))
+            self.joint_errors.append(float((got[0, 3:9] - truth[0, 3:9]).abs().mean()))
+        if self.true and qpos is not None:  # parts of the estimate replaced by the truth
+            got = got.clone()
+            for part in self.true:
+                cols = TRUE_PARTS[part]
+                got[:, cols] = truth[:, cols]
+        if self.joint_noise:
+            got = got.clone()
+            got[:, 3:9] += self.joint_noise * torch.randn(got[:, 3:9].shape, generator=self.noise)
         root = truth_x if (self.true_position and truth_x is not None) else self.root_x
         if self.sim:  # the encoder alone: the standard look's simulator draws its estimate
             from style_wrap.envs import render_state
@@ -292,7 +313,14 @@ def probe(args) -> None:
 
     torch.set_num_threads(1)
     tr = PoseTranslator(
-        args.folder, args.true_position, args.oracle, args.sim, args.renderer, args.lock
+        args.folder,
+        args.true_position,
+        args.oracle,
+        args.sim,
+        args.renderer,
+        args.lock,
+        args.true,
+        args.joint_noise,
     )
     env_id = "StyleWrap/HalfCheetah-v5" if args.oracle else "StyleWrap/HalfCheetahRestyled-v5"
     with open(args.clean) as f:
@@ -300,7 +328,7 @@ def probe(args) -> None:
     results = {}
     for name in args.members or MEMBERS:
         policy = load_policy(name, device="cpu")
-        got, ratios = [], []
+        got, ratios, joint_errors = [], [], []
         for seed in args.seeds:
             env = gym.make(env_id, width=64, height=64)
             obs, _ = env.reset(seed=seed)
@@ -319,6 +347,7 @@ def probe(args) -> None:
                 sums["last"] = float(q[0])
                 return out
 
+            tr.joint_errors.clear()
             stacker = FrameStacker(frames_stacked(policy, 3), obs.shape)
             stack, total, done, t = stacker.reset(seen(obs)), 0.0, False, 0
             errs = []
@@ -336,6 +365,7 @@ def probe(args) -> None:
                 t += 1
             env.close()
             got.append(total)
+            joint_errors.append(float(np.mean(tr.joint_errors)) if tr.joint_errors else np.nan)
             ratios.append(sums["est"] / sums["true"] if sums["true"] > 1 else float("nan"))
             print(
                 name,
@@ -344,12 +374,14 @@ def probe(args) -> None:
                 f"psnr {np.mean(errs):.2f}" if errs else "",
                 f"x {env.unwrapped.data.qpos[0]:.1f} track {tr.root_x:.1f}",
                 f"step on the floor {ratios[-1]:.3f}",
+                f"joint error {joint_errors[-1]:.4f}",
                 flush=True,
             )
         c = clean["members"][name]  # floor_need_probe's or tolerance_probe's (--damage none)
         base = float(np.mean(c["none"]["got"] if "none" in c else c["clean"]))
         results[name] = {"clean": base, "got": got, "ratio": float(np.mean(got) / base)}
         results[name]["floor_step_ratio"] = ratios  # the encoder's summed x steps / the truth's
+        results[name]["joint_error"] = joint_errors  # its mean absolute joint error (rad)
         print(name, "ratio", round(results[name]["ratio"], 3), flush=True)
     ratios = [r["ratio"] for r in results.values()]
     print(f"mean {np.mean(ratios):.3f} min {np.min(ratios):.3f}", flush=True)
@@ -385,6 +417,20 @@ def main() -> None:
         "--sim",
         action="store_true",
         help="the encoder alone: the standard look's simulator draws the encoder's estimate",
+    )
+    q.add_argument(
+        "--true",
+        nargs="+",
+        default=(),
+        choices=sorted(TRUE_PARTS),
+        help="parts of the encoder's pose replaced by the true state's (with --true-position "
+        "and all three, --sim draws the true standard frame: the clean baseline)",
+    )
+    q.add_argument(
+        "--joint-noise",
+        type=float,
+        default=0.0,
+        help="Gaussian noise (rad) added to the six joints before drawing (a seeded stream)",
     )
     q.add_argument("--out", default="")
     e = sub.add_parser("export", help="encoder and renderer as one StyleTransfer weights file")
