@@ -205,6 +205,7 @@ class PoseTranslator:
         self.true = tuple(true)  # parts of the pose taken from the truth: z, pitch, joints
         self.joint_noise = joint_noise  # Gaussian noise (rad) added to the joints drawn
         self.joint_errors: list[float] = []  # the encoder's mean absolute joint error per frame
+        self.trace: list[np.ndarray] = []  # per frame: the true qpos, the encoder's pose and step
         self.lock = None
         if lock:  # a renderer of the SOURCE look (fit-pose with the source env as target)
             from style_wrap.weights import load_generator
@@ -233,6 +234,7 @@ class PoseTranslator:
         if qpos is not None:
             truth = torch.from_numpy(pose9(qpos[None]))
             self.joint_errors.append(float((got[0, 3:9] - truth[0, 3:9]).abs().mean()))
+            self.trace.append(np.concatenate([qpos, got[0].numpy()]))
         if self.true and qpos is not None:  # parts of the estimate replaced by the truth
             got = got.clone()
             for part in self.true:
@@ -383,6 +385,8 @@ def probe(args) -> None:
         results[name]["floor_step_ratio"] = ratios  # the encoder's summed x steps / the truth's
         results[name]["joint_error"] = joint_errors  # its mean absolute joint error (rad)
         print(name, "ratio", round(results[name]["ratio"], 3), flush=True)
+    if args.trace:  # every member's frames in order: 9 qpos columns, then the encoder's 10
+        np.save(args.trace, np.stack(tr.trace).astype(np.float32))
     ratios = [r["ratio"] for r in results.values()]
     print(f"mean {np.mean(ratios):.3f} min {np.min(ratios):.3f}", flush=True)
     if args.out:
@@ -431,6 +435,9 @@ def main() -> None:
         type=float,
         default=0.0,
         help="Gaussian noise (rad) added to the six joints before drawing (a seeded stream)",
+    )
+    q.add_argument(
+        "--trace", default="", help="a .npy of every frame's true qpos and the encoder's read"
     )
     q.add_argument("--out", default="")
     e = sub.add_parser("export", help="encoder and renderer as one StyleTransfer weights file")
