@@ -23,6 +23,10 @@ For `style-wrap collect --env research/pose_envs.py:scrambled --env-kwarg look=.
   the body runs lower and crouched (as the students of the shipped distillation run in closed
   loop, where the encoder reads their steps 15-20 % low); only the frames and states are kept,
   so the physics need not be the standard one (pc6).
+- ``action_drift``: an Ornstein-Uhlenbeck offset of this stationary standard deviation, with a
+  time constant of ``drift_steps`` steps, added to every action (per joint, from 0 at each
+  reset): the gait bent for many steps at a time, lower or with the feet folded, where white
+  noise only shakes it.
 """
 
 from __future__ import annotations
@@ -46,8 +50,12 @@ class Scrambled(gym.Wrapper):
         x_jitter: tuple[float, float] | None = None,
         floor_end: float = 38.0,
         gravity: tuple[float, float] = (1.0, 1.0),
+        action_drift: float = 0.0,
+        drift_steps: float = 10.0,
     ):
         super().__init__(env)
+        self.action_drift, self.drift_steps = action_drift, drift_steps
+        self.drift = np.zeros(env.action_space.shape)
         self.gravity = gravity
         self.g0 = env.unwrapped.model.opt.gravity.copy()
         self.x_jitter, self.floor_end = x_jitter, floor_end
@@ -62,6 +70,7 @@ class Scrambled(gym.Wrapper):
             scale = float(self.rng.uniform(*self.gravity))
             self.env.unwrapped.model.opt.gravity[:] = self.g0 * scale
         obs, info = self.env.reset(seed=seed, options=options)
+        self.drift[:] = 0.0
         if self.action_scale != (1.0, 1.0):  # (drawn only then: the older recipes' seeds hold)
             self.scale = float(self.rng.uniform(*self.action_scale))
         if self.rng.random() < self.scramble:
@@ -81,6 +90,11 @@ class Scrambled(gym.Wrapper):
     def step(self, action):
         space = self.env.action_space
         action = np.asarray(action) * self.scale
+        if self.action_drift > 0:
+            keep = 1.0 - 1.0 / self.drift_steps
+            kick = self.action_drift * np.sqrt(1.0 - keep**2)
+            self.drift = keep * self.drift + kick * self.rng.normal(size=self.drift.shape)
+            action = action + self.drift
         if self.action_noise > 0:
             action = np.clip(
                 action + self.rng.normal(0, self.action_noise, space.shape), space.low, space.high
@@ -101,6 +115,8 @@ def scrambled(
     action_scale: tuple[float, float] = (1.0, 1.0),
     x_jitter: tuple[float, float] | None = None,
     gravity: tuple[float, float] = (1.0, 1.0),
+    action_drift: float = 0.0,
+    drift_steps: float = 10.0,
 ) -> gym.Env:
     if look not in LOOKS:
         raise ValueError(f"look {look!r}; expected one of {sorted(LOOKS)}")
@@ -114,4 +130,6 @@ def scrambled(
         tuple(action_scale),
         jitter,
         gravity=tuple(float(v) for v in gravity),
+        action_drift=float(action_drift),
+        drift_steps=float(drift_steps),
     )
