@@ -205,7 +205,8 @@ class PoseTranslator:
         self.true = tuple(true)  # parts of the pose taken from the truth: z, pitch, joints
         self.joint_noise = joint_noise  # Gaussian noise (rad) added to the joints drawn
         self.joint_errors: list[float] = []  # the encoder's mean absolute joint error per frame
-        self.trace: list[np.ndarray] = []  # per frame: the true qpos, the encoder's pose and step
+        self.trace: list[np.ndarray] | None = None  # a list (probe --trace): per frame the
+        # true qpos, then the encoder's pose and step
         self.lock = None
         if lock:  # a renderer of the SOURCE look (fit-pose with the source env as target)
             from style_wrap.weights import load_generator
@@ -234,7 +235,8 @@ class PoseTranslator:
         if qpos is not None:
             truth = torch.from_numpy(pose9(qpos[None]))
             self.joint_errors.append(float((got[0, 3:9] - truth[0, 3:9]).abs().mean()))
-            self.trace.append(np.concatenate([qpos, got[0].numpy()]))
+            if self.trace is not None:
+                self.trace.append(np.concatenate([qpos, got[0].numpy()]))
         if self.true and qpos is not None:  # parts of the estimate replaced by the truth
             got = got.clone()
             for part in self.true:
@@ -324,6 +326,8 @@ def probe(args) -> None:
         args.true,
         args.joint_noise,
     )
+    if args.trace:
+        tr.trace = []
     env_id = "StyleWrap/HalfCheetah-v5" if args.oracle else "StyleWrap/HalfCheetahRestyled-v5"
     with open(args.clean) as f:
         clean = json.load(f)
