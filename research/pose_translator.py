@@ -399,6 +399,28 @@ def probe(args) -> None:
         )
 
 
+def graft(args) -> None:
+    """A translator file with ``encoder``'s encoder and ``renderer``'s renderer (and lock): an
+    encoder fitted from scratch (`fit-pose --renderer-steps 1`) judged with a kept renderer."""
+    from dataclasses import replace
+
+    from style_wrap.weights import load_generator, save_generator
+
+    enc, enc_spec = load_generator(args.encoder)
+    ren, spec = load_generator(args.renderer)
+    config = replace(ren.config, encoder_width=enc.config.encoder_width)
+    net = config.build()
+    net.encoder.load_state_dict(enc.encoder.state_dict())
+    net.renderer.load_state_dict(ren.renderer.state_dict())
+    if config.lock_geoms:
+        net.lock.load_state_dict(ren.lock.state_dict())
+    extra = {**spec.extra, "encoder": args.encoder, "renderer": args.renderer}
+    extra["source"] = enc_spec.extra.get("source", "")
+    spec = replace(spec, architecture=config, extra=extra)
+    save_generator(args.out, net, spec, dtype=torch.float16)
+    print("wrote", args.out, flush=True)
+
+
 def main() -> None:
     p = argparse.ArgumentParser()
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -452,8 +474,12 @@ def main() -> None:
     k.add_argument("base", help="a pose translator file (or shipped name)")
     k.add_argument("--lock", required=True, help="a fit-pose translator file of the source look")
     k.add_argument("--out", required=True)
+    g = sub.add_parser("graft", help="one file's encoder with another's renderer")
+    g.add_argument("encoder", help="the pose translator file (or shipped name) to read with")
+    g.add_argument("renderer", help="the pose translator file (or shipped name) to draw with")
+    g.add_argument("--out", required=True)
     args = p.parse_args()
-    {"probe": probe, "export": export, "add-lock": add_lock}[args.cmd](args)
+    {"probe": probe, "export": export, "add-lock": add_lock, "graft": graft}[args.cmd](args)
 
 
 if __name__ == "__main__":
