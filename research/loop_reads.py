@@ -53,10 +53,13 @@ def reads(weights: str, frames: np.ndarray, starts: np.ndarray) -> np.ndarray:
     return torch.cat(out).numpy()
 
 
-def scores(got: np.ndarray, qpos: np.ndarray) -> dict[str, float]:
+def scores(got: np.ndarray, qpos: np.ndarray, starts: np.ndarray) -> dict[str, float]:
     err = np.abs(got[:, 3:9] - qpos[:, 3:9])
     on = np.abs(qpos[:, 0]) < 38
     pitch = np.arctan2(got[:, 1], got[:, 2])
+    later = np.setdiff1d(np.arange(1, len(qpos)), starts)  # frames with one before them
+    step = qpos[later, 0] - qpos[later - 1, 0]
+    near = later[(qpos[later, 0] > 30) & (qpos[later, 0] < 60)]  # the floor's end, 38 m
     return {
         "joints": float(err.mean()),
         **{n: float(e) for n, e in zip(JOINTS, err.mean(0))},
@@ -64,6 +67,21 @@ def scores(got: np.ndarray, qpos: np.ndarray) -> dict[str, float]:
         "pitch": float(np.abs(np.angle(np.exp(1j * (pitch - qpos[:, 2])))).mean()),
         "joints_on_floor": float(err[on].mean()) if on.any() else float("nan"),
         "joints_off_floor": float(err[~on].mean()) if (~on).any() else float("nan"),
+        # the x step: its mean absolute error, and the read steps' sum over the true ones',
+        # on the floor, off it, and from 8 m before its end to 22 m after
+        "step": float(np.abs(got[later, 9] - step).mean()),
+        **{
+            f"step_ratio_{name}": float(
+                got[rows, 9].sum() / (qpos[rows, 0] - qpos[rows - 1, 0]).sum()
+            )
+            if len(rows)
+            else float("nan")
+            for name, rows in (
+                ("on_floor", later[on[later]]),
+                ("off_floor", later[~on[later]]),
+                ("floor_end", near),
+            )
+        },
     }
 
 
@@ -88,11 +106,11 @@ def main() -> None:
         tmp.replace(cache)
     starts = episode_starts(qpos)
     print(f"{len(qpos)} frames, {len(starts)} episodes; the loop's own reads:", end=" ")
-    print(f"joints {scores(loop_read, qpos)['joints']:.4f}")
+    print(f"joints {scores(loop_read, qpos, starts)['joints']:.4f}")
     out = {}
     for i, w in enumerate(args.weights):
         got = reads(w, frames, starts)
-        s = scores(got, qpos)
+        s = scores(got, qpos, starts)
         if i == 0:
             s["agreement_with_trace"] = float(np.abs(got[:, 3:9] - loop_read[:, 3:9]).mean())
         out[w] = s

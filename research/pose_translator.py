@@ -187,6 +187,7 @@ class PoseTranslator:
         lock: str = "",
         true: tuple[str, ...] = (),
         joint_noise: float = 0.0,
+        step_from: str = "",
     ):
         d = Path(folder)
         if d.suffix == ".safetensors":  # a translator file (style-wrap fit-pose, or exported)
@@ -207,6 +208,11 @@ class PoseTranslator:
         self.joint_errors: list[float] = []  # the encoder's mean absolute joint error per frame
         self.trace: list[np.ndarray] | None = None  # a list (probe --trace): per frame the
         # true qpos, then the encoder's pose and step
+        self.step_enc = None  # another file's encoder, whose x step replaces this one's
+        if step_from:
+            from style_wrap.weights import load_generator
+
+            self.step_enc = load_generator(step_from)[0].encoder.float().eval()
         self.lock = None
         if lock:  # a renderer of the SOURCE look (fit-pose with the source env as target)
             from style_wrap.weights import load_generator
@@ -225,6 +231,9 @@ class PoseTranslator:
             return ((y[0].permute(1, 2, 0) + 1) * 127.5).round().clamp(0, 255).byte().numpy()
         x = to_model(frame[None])
         got = self.enc(x if self.prev is None else self.prev, x)
+        if self.step_enc is not None:
+            got = got.clone()
+            got[:, 9] = self.step_enc(x if self.prev is None else self.prev, x)[:, 9]
         if self.prev is not None:
             self.root_x += float(got[0, 9])
         if self.lock is not None and abs(self.root_x) < 38:
@@ -325,6 +334,7 @@ def probe(args) -> None:
         args.lock,
         args.true,
         args.joint_noise,
+        args.step_from,
     )
     if args.trace:
         tr.trace = []
@@ -461,6 +471,11 @@ def main() -> None:
         type=float,
         default=0.0,
         help="Gaussian noise (rad) added to the six joints before drawing (a seeded stream)",
+    )
+    q.add_argument(
+        "--step-from",
+        default="",
+        help="a pose translator file whose encoder's x step replaces the encoder's own",
     )
     q.add_argument(
         "--trace", default="", help="a .npy of every frame's true qpos and the encoder's read"
